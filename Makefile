@@ -1,0 +1,9 @@
+.PHONY: run test setup bench
+run:   ## set up and start Airflow standalone with the newsroom DAGs
+	./scripts/run.sh
+test:  ## set up and run the whole test suite
+	./scripts/test.sh
+setup:
+	./scripts/setup.sh
+bench:
+	./scripts/bench.sh

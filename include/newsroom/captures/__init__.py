@@ -1,0 +1,81 @@
+"""Raw captures: every feed response and page body, kept gzip-compressed and
+content-addressed under ``NEWSROOM_DATA_DIR`` so extraction, dedup and tagging
+can be rerun without the network.
+
+The data dir is a local folder or any fsspec URL (``s3://bucket/newsroom``,
+``gs://…``): the same URLs Airflow's ObjectStoragePath accepts, because Celery
+workers on different machines share no disk. This module uses fsspec directly
+so it stays free of Airflow.
+
+    store = CaptureStore(settings.data_dir)
+    ref = store.put(body, kind="page")      # CaptureRef(path, sha256, bytes)
+    body = store.get(ref.path)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import fsspec
+from pydantic import BaseModel
+
+
+class CaptureRef(BaseModel):
+    path: str  # relative to the store root, e.g. page/ab/ab12….gz
+    sha256: str
+    bytes: int
+
+
+class CaptureStore:
+    def __init__(self, root: str | os.PathLike):
+        root = str(root)
+        self.remote = "://" in root and not root.startswith("file://")
+        self.root = root.rstrip("/") if self.remote else str(Path(root.removeprefix("file://")).resolve())
+        if not self.remote:
+            Path(self.root, "captures").mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def key(body: bytes, kind: str) -> tuple[str, str]:
+        sha = hashlib.sha256(body).hexdigest()
+        return sha, f"{kind}/{sha[:2]}/{sha}.gz"
+
+    def _full(self, rel: str) -> str:
+        if ".." in rel.split("/") or rel.startswith("/"):
+            raise ValueError(f"invalid capture path {rel!r}")
+        return f"{self.root}/captures/{rel}"
+
+    def put(self, body: bytes, kind: str) -> CaptureRef:
+        """Store ``body`` (idempotent: same bytes, same path; written once, atomically)."""
+        sha, rel = self.key(body, kind)
+        full = self._full(rel)
+        data = gzip.compress(body, compresslevel=6, mtime=0)
+        if self.remote:
+            fs, path = fsspec.core.url_to_fs(full)
+            if not fs.exists(path):
+                with fs.open(path, "wb") as fh:
+                    fh.write(data)
+        else:
+            p = Path(full)
+            if not p.exists():
+                p.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+                try:
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(data)
+                    os.replace(tmp, p)
+                except BaseException:
+                    if os.path.exists(tmp):
+                        os.unlink(tmp)
+                    raise
+        return CaptureRef(path=rel, sha256=sha, bytes=len(body))
+
+    def get(self, rel: str) -> bytes:
+        full = self._full(rel)
+        if self.remote:
+            with fsspec.open(full, "rb") as fh:
+                return gzip.decompress(fh.read())
+        return gzip.decompress(Path(full).read_bytes())

@@ -1,0 +1,143 @@
+"""The sources file: which beat, in which timezone, from which feeds and subreddits.
+
+    beat: AI
+    timezone: Europe/London
+    feeds:
+      - name: the-verge-ai
+        url: https://www.theverge.com/rss/ai-artificial-intelligence/index.xml
+        outlet: The Verge
+        tags: [tech]
+    reddit:
+      subreddits: [...]
+
+:func:`load_sources` validates it and raises :class:`ConfigError` naming the
+file, the entry and the field of every problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, from_validation_error, load_yaml
+
+
+class FeedSource(BaseModel):
+    """One RSS/Atom feed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="Unique id of the source (used as map index).")
+    url: str
+    outlet: str | None = Field(default=None, description="Publisher shown in digests; defaults to the name.")
+    tags: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        v = v.strip()
+        if not (v.startswith("http://") or v.startswith("https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @property
+    def display_outlet(self) -> str:
+        return self.outlet or self.name
+
+
+class SubredditSource(BaseModel):
+    """One subreddit to follow (see ``newsroom.reddit``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
+    listing: str = Field(default="hot", pattern=r"^(new|hot|top|rising)$")
+    time_filter: str = Field(default="day", pattern=r"^(hour|day|week|month|year|all)$")
+    limit: int = Field(default=25, ge=1, le=1000)
+    min_score: int = 0
+    top_comments: int = Field(default=10, ge=0, le=500)
+    use_rss: bool = Field(default=False, description="Read /r/NAME/.rss instead of JSON.")
+    enabled: bool = True
+
+
+class RedditConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = "https://www.reddit.com"
+    oauth_base_url: str = "https://oauth.reddit.com"
+    token_url: str = "https://www.reddit.com/api/v1/access_token"
+    subreddits: list[SubredditSource] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self):
+        seen: set[str] = set()
+        for s in self.subreddits:
+            if s.name.lower() in seen:
+                raise ValueError(f"subreddit {s.name!r} is listed twice")
+            seen.add(s.name.lower())
+        return self
+
+
+class DigestConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hour: int = Field(default=6, ge=0, le=23, description="Local hour the daily digest runs.")
+    top_n: int = Field(default=10, ge=1, le=200)
+    related_days: int = Field(default=30, ge=0)
+
+
+class SourcesFile(BaseModel):
+    """The whole sources file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    beat: str = Field(default="AI", min_length=1, max_length=60)
+    timezone: str = "UTC"
+    feeds: list[FeedSource] = Field(default_factory=list)
+    reddit: RedditConfig = Field(default_factory=RedditConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {v!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _unique_names(self):
+        seen: set[str] = set()
+        for f in self.feeds:
+            if f.name in seen:
+                raise ValueError(f"feed name {f.name!r} is used twice")
+            seen.add(f.name)
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def enabled_feeds(self) -> list[FeedSource]:
+        return [f for f in self.feeds if f.enabled]
+
+    def feed(self, name: str) -> FeedSource:
+        for f in self.feeds:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+def load_sources(path: Path | str) -> SourcesFile:
+    """Load and validate a sources file."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["(top level): must be a mapping with beat, timezone, feeds"])
+    try:
+        return SourcesFile.model_validate(data)
+    except ValidationError as err:
+        raise from_validation_error(path, data, err) from None

@@ -1,0 +1,78 @@
+"""Settings read from the environment (``NEWSROOM_*``).
+
+Everything an operator sets per deployment lives here; per-beat choices (feeds,
+subreddits, entities) live in the sources and entities files. Defaults give a
+working embedded setup: a SQLite warehouse and raw captures under ``./data``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+DEFAULTS_DIR = PACKAGE_DIR / "defaults"
+
+
+class Settings(BaseSettings):
+    """Deployment settings. Field names map to ``NEWSROOM_<NAME>`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSROOM_", extra="ignore")
+
+    sources: Path = Field(
+        default=DEFAULTS_DIR / "sources.yaml",
+        description="YAML sources file: beat, timezone, feeds, reddit.",
+    )
+    entities: Path = Field(
+        default=DEFAULTS_DIR / "entities.yaml",
+        description="YAML tracked-entities file.",
+    )
+    data_dir: str = Field(
+        default=str(PROJECT_DIR / "data"),
+        description="Raw captures: a local folder or an fsspec/ObjectStoragePath URL (s3://…).",
+    )
+    warehouse_url: str = Field(
+        default="",
+        description="SQLAlchemy URL of the warehouse; default a SQLite file under the data dir.",
+    )
+    output_dir: Path = Field(
+        default=PROJECT_DIR / "output",
+        description="Obsidian-compatible Markdown vault written by the digest.",
+    )
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Allow fetching loopback/private/link-local addresses (tests only).",
+    )
+    user_agent: str = Field(
+        default="newsroom/0.1 (+https://github.com/newsroom; news digest bot)",
+        description="User-Agent sent on every request.",
+    )
+    extract_workers: int = Field(
+        default=0, description="Extraction processes; 0 means one per CPU core."
+    )
+
+    @field_validator("warehouse_url")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.strip()
+
+    @property
+    def resolved_warehouse_url(self) -> str:
+        """The warehouse URL, defaulting to ``sqlite:///<data_dir>/warehouse.db``."""
+        if self.warehouse_url:
+            return self.warehouse_url
+        if "://" in self.data_dir and not self.data_dir.startswith("file://"):
+            # Remote raw storage: the embedded warehouse still needs a local file.
+            return f"sqlite:///{PROJECT_DIR / 'data' / 'warehouse.db'}"
+        base = Path(self.data_dir.removeprefix("file://")).resolve()
+        return f"sqlite:///{base / 'warehouse.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the current environment (cached; call ``.cache_clear()`` in tests)."""
+    return Settings()

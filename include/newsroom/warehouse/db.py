@@ -1,0 +1,146 @@
+"""Engine, migrations and upserts: the warehouse's small public API.
+
+    engine = connect(url)        # an Engine; SQLite gets WAL and a busy timeout
+    migrate(engine)              # alembic upgrade head (safe to call every time)
+    upsert(conn, table, rows, keys=[...])   # INSERT … ON CONFLICT DO UPDATE
+
+Every load goes through :func:`upsert` on a natural key, so reruns and
+concurrent runs never duplicate rows. Statements always use bound parameters.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_migrated: set[str] = set()
+
+
+def _normalise_url(url: str) -> str:
+    u = make_url(url)
+    if u.drivername in ("postgresql", "postgres"):
+        u = u.set(drivername="postgresql+psycopg")
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    return u.render_as_string(hide_password=False)
+
+
+def connect(url: str) -> Engine:
+    """An Engine for ``url``, cached per URL within the process.
+
+    SQLite is opened in WAL mode with a busy timeout, foreign keys on, so that
+    readers don't block the single writer and a second writer waits instead of
+    failing at once.
+    """
+    url = _normalise_url(url)
+    with _engines_lock:
+        eng = _engines.get(url)
+        if eng is not None:
+            return eng
+        if url.startswith("sqlite"):
+            eng = create_engine(url, connect_args={"timeout": 60})
+
+            @event.listens_for(eng, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=60000")
+                cur.close()
+
+        else:
+            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        _engines[url] = eng
+        return eng
+
+
+def dispose_all() -> None:
+    """Close every cached engine (tests; forked workers)."""
+    with _engines_lock:
+        for eng in _engines.values():
+            eng.dispose()
+        _engines.clear()
+        _migrated.clear()
+
+
+def alembic_config(engine_or_url: Engine | str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    url = engine_or_url if isinstance(engine_or_url, str) else engine_or_url.url.render_as_string(hide_password=False)
+    cfg.set_main_option("sqlalchemy.url", _normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply Alembic migrations up to ``revision`` (idempotent; cached per process)."""
+    from alembic import command
+
+    key = f"{engine.url.render_as_string(hide_password=False)}@{revision}"
+    if key in _migrated:
+        return
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    _migrated.add(key)
+
+
+def upsert(
+    conn: Connection,
+    table: Table | Any,
+    rows: Sequence[Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str] | None = None,
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """INSERT rows, or UPDATE the ``update`` columns where ``keys`` already exist.
+
+    ``update=None`` updates every non-key column given; ``update=[]`` means
+    DO NOTHING on conflict (first writer wins). With ``returning``, gives the
+    requested columns of the inserted/updated rows (DO NOTHING rows are not
+    returned by the database, so callers that need ids then select them).
+    """
+    table = getattr(table, "__table__", table)
+    rows = [dict(r) for r in rows]
+    if not rows:
+        return []
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover
+        raise NotImplementedError(f"upsert not supported on {dialect}")
+    cols = list(rows[0].keys())
+    if update is None:
+        update = [c for c in cols if c not in keys]
+    out: list[Any] = []
+    # Same column set per statement; rows with differing keys go separately.
+    by_shape: dict[tuple[str, ...], list[dict]] = {}
+    for r in rows:
+        by_shape.setdefault(tuple(sorted(r)), []).append(r)
+    for batch in by_shape.values():
+        stmt = insert(table).values(batch)
+        if update:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+            )
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        if returning:
+            stmt = stmt.returning(*[table.c[c] for c in returning])
+            out.extend(conn.execute(stmt).all())
+        else:
+            conn.execute(stmt)
+    return out

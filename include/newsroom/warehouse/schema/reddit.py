@@ -1,0 +1,5 @@
+"""reddit tables (owned by the reddit stage)."""
+
+from __future__ import annotations
+
+from .base import Base  # noqa: F401

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Set up (idempotent) and start Airflow standalone with the newsroom DAGs.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+"$PROJECT_DIR/scripts/setup.sh"
+cat <<MSG
+
+  newsroom is starting: Airflow UI at http://localhost:${AIRFLOW__API__PORT}
+  log in as admin / admin (set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS and the
+  passwords file $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated to change it)
+  DAGs: newsroom_ingest (hourly), newsroom_digest (daily) — unpause them in the UI.
+  Warehouse: ${NEWSROOM_WAREHOUSE_URL:-sqlite:///$NEWSROOM_DATA_DIR/warehouse.db}
+  Ctrl-C stops everything.
+
+MSG
+cd "$PROJECT_DIR"
+exec airflow standalone

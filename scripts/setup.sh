@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Idempotent setup: virtualenv, pinned requirements, Airflow home, migrated
+# Airflow metadata and warehouse. Safe to rerun; skips what is already done.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$PROJECT_DIR"
+
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating virtualenv $VENV"
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.requirements.sha256"
+want="$(cat requirements.txt requirements-lock.txt | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing pinned requirements (first time takes a few minutes)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -r requirements.txt -c requirements-lock.txt
+  echo "$want" > "$stamp"
+fi
+# include/ on the venv's path, so `python -c 'import newsroom'` works anywhere.
+site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+printf '%s\n%s\n' "$PROJECT_DIR/include" "$PROJECT_DIR" > "$site/newsroom_project.pth"
+
+mkdir -p "$AIRFLOW_HOME" "$NEWSROOM_DATA_DIR" "$NEWSROOM_OUTPUT_DIR"
+echo "==> migrating Airflow metadata ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
+airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
+echo "==> migrating the newsroom warehouse"
+"$VENV/bin/python" -m newsroom migrate
+airflow pools set reddit_api 2 "Reddit API: concurrent requests" >/dev/null 2>&1 || true
+airflow pools set newsroom_extract 1 "CPU-bound extraction: one task at a time uses every core" >/dev/null 2>&1 || true
