@@ -1,7 +1,7 @@
 """All warehouse tables. Importing this module registers every table on ``Base.metadata``."""
 
 from .base import Base, UTCDateTime, utcnow
-from .core import Article, Capture, FeedEntryRow, FetchLog, PipelineRun, Source
+from .core import Article, Capture, FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun
 
 # Stage modules register their tables on import; keep them importable even
 # while a stage is being built.
@@ -15,6 +15,7 @@ __all__ = [
     "FetchLog",
     "PipelineRun",
     "Source",
+    "SourceRun",
     "UTCDateTime",
     "utcnow",
 ]

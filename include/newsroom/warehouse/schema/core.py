@@ -138,6 +138,28 @@ class FetchLog(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class SourceRun(Base):
+    """What one run did with one source (ok / not_modified / failed + reason, counts).
+
+    Unique per (run_id, source_id): a retried task overwrites its own row, so the
+    run summary counts each source once whatever the retries.
+    """
+
+    __tablename__ = "source_runs"
+    __table_args__ = (UniqueConstraint("run_id", "source_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(250), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))  # ok | not_modified | failed | skipped
+    reason: Mapped[str | None] = mapped_column(Text)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    new_entries: Mapped[int] = mapped_column(Integer, default=0)
+    new_articles: Mapped[int] = mapped_column(Integer, default=0)
+    failures_by_reason: Mapped[dict | None] = mapped_column(JSON)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PipelineRun(Base):
     """Counts of one DAG run, written by its summary task. Unique per (dag, run)."""
 

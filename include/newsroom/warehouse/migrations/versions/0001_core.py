@@ -1,8 +1,8 @@
-"""core tables: sources, captures, feed entries, articles, fetch log, pipeline runs
+"""core tables: sources, captures, feed entries, articles, fetch log, runs
 
 Revision ID: 0001_core
 Revises: 
-Create Date: 2026-11-22 01:19:21.458170
+Create Date: 2026-11-22 01:22:33.720535
 """
 from alembic import op
 import sqlalchemy as sa
@@ -124,6 +124,24 @@ def upgrade() -> None:
     with op.batch_alter_table('fetch_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fetch_log_run_id'), ['run_id'], unique=False)
 
+    op.create_table('source_runs',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('run_id', sa.String(length=250), nullable=False),
+    sa.Column('source_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('entries', sa.Integer(), nullable=False),
+    sa.Column('new_entries', sa.Integer(), nullable=False),
+    sa.Column('new_articles', sa.Integer(), nullable=False),
+    sa.Column('failures_by_reason', sa.JSON(), nullable=True),
+    sa.Column('finished_at', newsroom.warehouse.schema.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_source_runs_source_id_sources'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_source_runs')),
+    sa.UniqueConstraint('run_id', 'source_id', name=op.f('uq_source_runs_run_id_source_id'))
+    )
+    with op.batch_alter_table('source_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_source_runs_run_id'), ['run_id'], unique=False)
+
     op.create_table('feed_entries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
@@ -155,6 +173,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_feed_entries_canonical_url'))
 
     op.drop_table('feed_entries')
+    with op.batch_alter_table('source_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_source_runs_run_id'))
+
+    op.drop_table('source_runs')
     with op.batch_alter_table('fetch_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fetch_log_run_id'))
 
