@@ -61,6 +61,10 @@ class SubredditSource(BaseModel):
     top_comments: int = Field(default=10, ge=0, le=500)
     use_rss: bool = Field(default=False, description="Read /r/NAME/.rss instead of JSON.")
     enabled: bool = True
+    rss_fallback: bool = Field(
+        default=True, description="Read /r/NAME/.rss when the JSON API is blocked (plain 403, HTML instead of JSON)."
+    )
+    articles: bool = Field(default=True, description="Fetch and extract the pages link posts point at.")
 
 
 class RedditConfig(BaseModel):
@@ -70,6 +74,24 @@ class RedditConfig(BaseModel):
     oauth_base_url: str = "https://oauth.reddit.com"
     token_url: str = "https://www.reddit.com/api/v1/access_token"
     subreddits: list[SubredditSource] = Field(default_factory=list)
+    requests_per_minute: float = Field(
+        default=10, gt=0, description="Request budget per process without credentials (Reddit's anonymous limit)."
+    )
+    oauth_requests_per_minute: float = Field(
+        default=100, gt=0, description="Request budget per process with app-only OAuth (Reddit's free-tier limit)."
+    )
+    max_wait_s: float = Field(
+        default=60, ge=0, description="Longest rate-limit wait (Retry-After / X-Ratelimit-Reset) before deferring."
+    )
+    timeout_s: float = Field(default=20, gt=0)
+    user_agent: str | None = Field(default=None, description="Overrides NEWSROOM_USER_AGENT for Reddit requests.")
+
+    def subreddit(self, name: str) -> SubredditSource:
+        """The configured subreddit called ``name`` (case-insensitive, like Reddit)."""
+        for s in self.subreddits:
+            if s.name.lower() == name.lower():
+                return s
+        raise KeyError(name)
 
     @model_validator(mode="after")
     def _unique(self):
