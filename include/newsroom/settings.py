@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent.parent
@@ -51,9 +52,36 @@ class Settings(BaseSettings):
         default="newsroom/0.1 (+https://github.com/newsroom; news digest bot)",
         description="User-Agent sent on every request.",
     )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="If set, only these hosts are fetched (comma-separated or JSON list); others are recorded as host_not_allowed.",
+    )
+    max_articles_per_source: int = Field(
+        default=50, description="New article pages fetched per source per run (the rest wait for the next run)."
+    )
     extract_workers: int = Field(
         default=0, description="Extraction processes; 0 means one per CPU core."
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, v):
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                import json
+
+                return json.loads(v)
+            return [h.strip().lower() for h in v.split(",") if h.strip()]
+        return v
+
+    def host_allowed(self, url: str) -> bool:
+        """True when ``url``'s host may be fetched under ``allowed_hosts``."""
+        if not self.allowed_hosts:
+            return True
+        from urllib.parse import urlsplit
+
+        return (urlsplit(url).hostname or "").lower() in self.allowed_hosts
 
     @field_validator("warehouse_url")
     @classmethod

@@ -1,0 +1,214 @@
+"""The article path shared by feeds and Reddit: URLs in, full-text articles out.
+
+    ids = store_articles(engine, candidates, settings=..., fetcher=..., store=..., source_id=..., run_id=...)
+
+For each candidate URL not yet in the warehouse: fetch the page (concurrently,
+per-host limit, robots.txt), keep the raw HTML as a capture, extract the text
+in a process pool, and upsert one ``articles`` row per canonical URL. When a
+page can't be fetched or extracted, the feed's own content is stored instead
+and the reason recorded, so nothing the feed told us is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+from sqlalchemy import Engine, select
+
+from newsroom.dedup.urls import canonicalize_url
+from newsroom.records import Extraction, FetchResult
+from newsroom.warehouse import upsert
+from newsroom.warehouse.schema import Article, Capture, utcnow
+
+HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
+_WS = re.compile(r"\s+")
+
+
+class ArticleCandidate(BaseModel):
+    """A URL some source pointed at, with what that source said about it."""
+
+    url: str
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    feed_content: str | None = None  # HTML/text the source carried (fallback)
+    outlet: str | None = None
+    origin: str = "feed"
+
+
+class StoredArticles(BaseModel):
+    """Article ids per candidate URL (None when nothing could be stored) and counts."""
+
+    ids: dict[str, int | None]
+    new_articles: int = 0
+    failures_by_reason: dict[str, int] = {}
+
+
+def normalised_text_hash(text: str | None) -> str | None:
+    """sha256 of the text after NFKC, case-folding and whitespace collapsing:
+    equal for copies that differ only in spacing, case or Unicode form."""
+    if not text:
+        return None
+    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def _same_site(a: str, b: str) -> bool:
+    ha = (urlsplit(a).hostname or "").removeprefix("www.")
+    hb = (urlsplit(b).hostname or "").removeprefix("www.")
+    return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
+
+
+def choose_canonical(requested: str, final_url: str | None, page_canonical: str | None) -> str:
+    """The canonical URL of a page: its own ``rel=canonical``/``og:url`` when it
+    points at the same site (a hostile page must not claim another site's URL),
+    else where the redirects ended, else what was linked."""
+    base = final_url or requested
+    if page_canonical and page_canonical.startswith(("http://", "https://")) and _same_site(base, page_canonical):
+        return canonicalize_url(page_canonical)
+    return canonicalize_url(base)
+
+
+def existing_article_ids(engine: Engine, canonical_urls: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    urls = list(dict.fromkeys(canonical_urls))
+    with engine.connect() as conn:
+        for i in range(0, len(urls), 500):
+            chunk = urls[i : i + 500]
+            for cu, aid in conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(chunk))):
+                out[cu] = aid
+    return out
+
+
+def _article_row(c: ArticleCandidate, ex: Extraction, canonical: str, source_id: int | None,
+                 capture_id: int | None, now: datetime) -> dict:
+    text = ex.text or None
+    return {
+        "canonical_url": canonical,
+        "url": c.url,
+        "source_id": source_id,
+        "origin": c.origin,
+        "outlet": c.outlet or ex.sitename,
+        "title": (c.title or ex.title or None),
+        "author": c.author or ex.author,
+        "published_at": c.published_at or ex.published_at,
+        "first_seen_at": now,
+        "language": ex.language,
+        "sitename": ex.sitename,
+        "description": ex.description,
+        "text": text,
+        "text_hash": normalised_text_hash(text),
+        "word_count": len(text.split()) if text else 0,
+        "extraction_status": ex.status,
+        "extraction_reason": ex.reason,
+        "capture_id": capture_id,
+        "updated_at": now,
+    }
+
+
+def record_capture(conn, store, body: bytes, *, kind: str, url: str, status: int | None,
+                   content_type: str | None) -> int:
+    """Keep ``body`` in the capture store and return its ``captures`` row id."""
+    ref = store.put(body, kind=kind)
+    upsert(conn, Capture, [{"kind": kind, "url": url, "sha256": ref.sha256, "path": ref.path,
+                             "content_type": content_type, "status": status, "bytes": ref.bytes,
+                             "fetched_at": utcnow()}], keys=["url", "sha256"], update=[])
+    return conn.execute(select(Capture.id).where(Capture.url == url, Capture.sha256 == ref.sha256)).scalar_one()
+
+
+def _fetch_failure_reason(res: FetchResult) -> str:
+    if res.error:
+        return res.error
+    if res.content_type not in HTML_TYPES:
+        return f"not_html: {res.content_type}"
+    return "empty_body"
+
+
+def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settings, fetcher, store,
+                   source_id: int | None, run_id: str | None = None, workers: int | None = None) -> StoredArticles:
+    """Fetch, capture, extract and upsert the candidates that are not articles yet.
+
+    Returns the article id of every candidate (existing ones included), so the
+    caller can link feed entries / Reddit posts to them.
+    """
+    from newsroom.extract.article import extract_article
+    from newsroom.extract.pool import ExtractTask, extract_many
+
+    now = utcnow()
+    by_canon: dict[str, ArticleCandidate] = {}
+    canon_of: dict[str, str] = {}
+    for c in candidates:
+        try:
+            cu = canonicalize_url(c.url)
+        except Exception:
+            continue
+        canon_of[c.url] = cu
+        by_canon.setdefault(cu, c)
+    known = existing_article_ids(engine, list(by_canon))
+    todo = [c for cu, c in by_canon.items() if cu not in known]
+    failures: Counter[str] = Counter()
+    if not todo:
+        return StoredArticles(ids={c.url: known.get(canon_of.get(c.url, "")) for c in candidates})
+
+    # Hosts outside NEWSROOM_ALLOWED_HOSTS are not fetched; their feed content still counts.
+    results = fetcher.get_many([c.url for c in todo if settings.host_allowed(c.url)], kind="page",
+                               check_robots=True)
+    fetch_reasons: list[str | None] = []
+    capture_ids: list[int | None] = []
+    final_urls: list[str | None] = []
+    tasks: list[ExtractTask] = []
+    with engine.begin() as conn:
+        for c in todo:
+            res = results.get(c.url)
+            cap_id = None
+            if res is not None and res.ok and res.body:
+                cap_id = record_capture(conn, store, res.body, kind="page", url=res.final_url or c.url,
+                                        status=res.status, content_type=res.content_type or None)
+            if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
+                fetch_reasons.append(None)
+                tasks.append(ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content))
+            elif not settings.host_allowed(c.url):
+                fetch_reasons.append("host_not_allowed")
+            else:
+                fetch_reasons.append(_fetch_failure_reason(res) if res is not None else "not_fetched")
+            capture_ids.append(cap_id)
+            final_urls.append(res.final_url if res is not None else None)
+
+    extracted = iter(extract_many(tasks, workers=workers if workers is not None else settings.extract_workers))
+    rows = []
+    for c, reason, cap_id, final in zip(todo, fetch_reasons, capture_ids, final_urls):
+        if reason is None:
+            ex = next(extracted)
+        else:
+            # The page is unusable: keep what the source itself carried, with the reason.
+            ex = extract_article(b"", c.url, feed_fallback=c.feed_content)
+            ex.reason = f"{reason}" + (f"; {ex.reason}" if ex.status == "failed" and ex.reason else "")
+        if ex.status != "ok":
+            failures[(ex.reason or ex.status).split(":")[0].split(";")[0]] += 1
+        canonical = choose_canonical(c.url, final, ex.canonical_url)
+        rows.append(_article_row(c, ex, canonical, source_id, cap_id, now))
+        canon_of[c.url] = canonical
+    new = 0
+    with engine.begin() as conn:
+        # Two candidate URLs may resolve to one canonical page: first wins.
+        seen: set[str] = set()
+        unique_rows = []
+        for r in rows:
+            if r["canonical_url"] not in seen:
+                seen.add(r["canonical_url"])
+                unique_rows.append(r)
+        # DO NOTHING: a concurrent run that stored the same page first wins, no duplicate.
+        inserted = upsert(conn, Article, unique_rows, keys=["canonical_url"], update=[], returning=["id"])
+        new = len(inserted)
+    ids = existing_article_ids(engine, [canon_of.get(c.url, "") for c in candidates])
+    return StoredArticles(
+        ids={c.url: ids.get(canon_of.get(c.url, "")) for c in candidates},
+        new_articles=new,
+        failures_by_reason=dict(failures),
+    )

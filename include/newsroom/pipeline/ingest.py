@@ -1,0 +1,283 @@
+"""Feed ingestion: one source per call, as one Airflow mapped task.
+
+    sync_sources(engine, sources)                 # sources file → ``sources`` rows
+    due_feed_sources(engine, sources, now)        # names whose backoff has elapsed
+    ingest_feed(name, settings=..., run_id=...)   # conditional GET → parse → articles
+    summarize_run(engine, dag_id=..., run_id=...) # ``pipeline_runs`` row for the run
+
+A failing source records its reason in ``sources``/``source_runs``/``fetch_log``
+and raises :class:`SourceFailed`, so only its own task fails; the summary reads
+the warehouse, not XCom, and so sees failed sources too.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, select, update
+
+from newsroom.captures import CaptureStore
+from newsroom.config import SourcesFile, load_sources
+from newsroom.dedup.urls import canonicalize_url
+from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
+from newsroom.records import FetchResult
+from newsroom.warehouse import open_warehouse, upsert
+from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
+
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+BACKOFF_BASE = timedelta(hours=1)
+BACKOFF_MAX = timedelta(hours=24)
+GONE_LIMIT = 3  # a source answering 410 this many times in a row is disabled
+# Reasons that will not fix themselves by retrying the task right away.
+PERMANENT_REASONS = ("http_404", "http_410", "http_401", "http_403", "not_a_feed", "malformed_feed",
+                     "empty_body", "blocked_address", "blocked_scheme", "host_not_allowed", "too_large",
+                     "xml_entities_refused", "invalid_url", "disabled", "too_many_redirects", "redirect_loop")
+
+
+class SourceFailed(RuntimeError):
+    """A source could not be ingested; the reason is already recorded."""
+
+    def __init__(self, name: str, reason: str, detail: str | None = None):
+        self.name, self.reason, self.detail = name, reason, detail
+        super().__init__(f"source {name!r} failed: {reason}" + (f" ({detail})" if detail else ""))
+
+    @property
+    def permanent(self) -> bool:
+        return self.reason.startswith(PERMANENT_REASONS)
+
+
+def sync_sources(engine: Engine, sources: SourcesFile) -> dict[str, int]:
+    """Upsert one ``sources`` row per feed of the file; returns name → id.
+
+    A feed whose URL changed forgets its ETag/Last-Modified and failure count,
+    since those belonged to the old URL.
+    """
+    with engine.begin() as conn:
+        current = {r.name: r for r in conn.execute(select(Source.name, Source.url, Source.id))}
+        rows = []
+        for f in sources.feeds:
+            row = {"name": f.name, "kind": "feed", "url": f.url, "outlet": f.display_outlet,
+                   "tags": list(f.tags), "enabled": f.enabled}
+            old = current.get(f.name)
+            if old is not None and old.url != f.url:
+                row.update(etag=None, last_modified=None, consecutive_failures=0, gone_count=0,
+                           next_due_at=None, disabled_reason=None)
+            rows.append(row)
+        upsert(conn, Source, rows, keys=["name"])
+        return {n: i for n, i in conn.execute(select(Source.name, Source.id).where(Source.kind == "feed"))}
+
+
+def due_feed_sources(engine: Engine, sources: SourcesFile, now: datetime | None = None,
+                     force: bool = False) -> list[str]:
+    """Enabled feeds of the file whose backoff has elapsed (all enabled ones with ``force``)."""
+    now = now or utcnow()
+    names = [f.name for f in sources.enabled_feeds()]
+    if force:
+        return names
+    with engine.connect() as conn:
+        state = {r.name: r for r in conn.execute(
+            select(Source.name, Source.next_due_at, Source.disabled_reason).where(Source.name.in_(names)))}
+    out = []
+    for n in names:
+        s = state.get(n)
+        if s is None or (s.disabled_reason is None and (s.next_due_at is None or s.next_due_at <= now)):
+            out.append(n)
+    return out
+
+
+def backoff_delay(consecutive_failures: int, retry_after_s: float | None = None) -> timedelta:
+    """How long to leave a failing source alone: doubling from an hour, capped at a day,
+    never less than the server's own Retry-After."""
+    delay = min(BACKOFF_BASE * (2 ** max(consecutive_failures - 1, 0)), BACKOFF_MAX)
+    if retry_after_s:
+        delay = max(delay, timedelta(seconds=min(retry_after_s, BACKOFF_MAX.total_seconds())))
+    return delay
+
+
+class _RequestLog:
+    """Collects one ``fetch_log`` row per HTTP request made by the fetcher."""
+
+    def __init__(self, run_id: str | None, source_id: int | None):
+        self.run_id, self.source_id, self.rows = run_id, source_id, []
+
+    def __call__(self, res: FetchResult, kind: str) -> None:
+        self.rows.append({"run_id": self.run_id, "source_id": self.source_id, "kind": kind, "url": res.url[:4000],
+                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
+                          "error": res.error, "fetched_at": utcnow()})
+
+    def flush(self, engine: Engine) -> None:
+        if self.rows:
+            with engine.begin() as conn:
+                conn.execute(FetchLog.__table__.insert(), self.rows)
+            self.rows = []
+
+
+def _record_outcome(engine: Engine, *, source_id: int, run_id: str, status: str, reason: str | None = None,
+                    counts: dict | None = None, failures: dict | None = None) -> None:
+    counts = counts or {}
+    with engine.begin() as conn:
+        upsert(conn, SourceRun, [{"run_id": run_id, "source_id": source_id, "status": status, "reason": reason,
+                                  "entries": counts.get("entries", 0), "new_entries": counts.get("new_entries", 0),
+                                  "new_articles": counts.get("new_articles", 0),
+                                  "failures_by_reason": failures or {}, "finished_at": utcnow()}],
+               keys=["run_id", "source_id"])
+
+
+def _record_failure(engine: Engine, src, run_id: str, res: FetchResult | None, reason: str,
+                    detail: str | None, now: datetime) -> SourceFailed:
+    failures = src.consecutive_failures + 1
+    gone = src.gone_count + 1 if reason == "http_410" else 0
+    values = {"last_status": res.status if res else None, "last_error": f"{reason}: {detail}" if detail else reason,
+              "last_fetched_at": now, "consecutive_failures": failures, "gone_count": gone,
+              "next_due_at": now + backoff_delay(failures, res.retry_after_s if res else None)}
+    if gone >= GONE_LIMIT:
+        values["disabled_reason"] = f"gone: HTTP 410 on {gone} consecutive fetches; fix the URL in the sources file"
+    with engine.begin() as conn:
+        conn.execute(update(Source).where(Source.id == src.id).values(**values))
+    _record_outcome(engine, source_id=src.id, run_id=run_id, status="failed", reason=reason)
+    return SourceFailed(src.name, reason, values.get("disabled_reason") or detail)
+
+
+def _record_success(engine: Engine, src, res: FetchResult, now: datetime) -> None:
+    values = {"last_status": res.status, "last_error": None, "last_fetched_at": now, "last_success_at": now,
+              "consecutive_failures": 0, "gone_count": 0, "next_due_at": None}
+    if not res.not_modified:
+        values.update(etag=res.etag, last_modified=res.last_modified)
+    with engine.begin() as conn:
+        conn.execute(update(Source).where(Source.id == src.id).values(**values))
+
+
+def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None = None, force: bool = False,
+                now: datetime | None = None, engine: Engine | None = None) -> dict:
+    """Ingest one feed: conditional GET, parse, new entries' pages → articles.
+
+    Returns counts (``status``, ``entries``, ``new_entries``, ``new_articles``,
+    ``failures_by_reason``). Raises :class:`SourceFailed` after recording the
+    reason when the feed itself can't be used.
+    """
+    from newsroom.feeds.parse import parse_feed
+    from newsroom.fetch.client import Fetcher
+    from newsroom.fetch.policy import FetchPolicy
+
+    now = now or utcnow()
+    sources = sources or load_sources(settings.sources)
+    engine = engine or open_warehouse(settings.resolved_warehouse_url)
+    with engine.connect() as conn:
+        src = conn.execute(select(Source).where(Source.name == name)).first()
+    if src is None:
+        sync_sources(engine, sources)
+        with engine.connect() as conn:
+            src = conn.execute(select(Source).where(Source.name == name)).first()
+    if src is None:
+        raise SourceFailed(name, "unknown_source", "not in the sources file")
+    if src.disabled_reason and not force:
+        _record_outcome(engine, source_id=src.id, run_id=run_id, status="skipped", reason="disabled")
+        return {"source": name, "status": "skipped", "reason": src.disabled_reason}
+    if not force and src.next_due_at is not None and src.next_due_at > now:
+        _record_outcome(engine, source_id=src.id, run_id=run_id, status="skipped", reason="backoff")
+        return {"source": name, "status": "skipped", "reason": f"backoff until {src.next_due_at.isoformat()}"}
+
+    log = _RequestLog(run_id, src.id)
+    store = CaptureStore(settings.data_dir)
+    try:
+        if not settings.host_allowed(src.url):
+            raise _record_failure(engine, src, run_id, None, "host_not_allowed", src.url, now)
+        with Fetcher(FetchPolicy.from_settings(settings), on_request=log) as fetcher:
+            res = fetcher.get(src.url, etag=src.etag, last_modified=src.last_modified, accept=FEED_ACCEPT,
+                              kind="feed")
+            if res.not_modified:
+                _record_success(engine, src, res, now)
+                _record_outcome(engine, source_id=src.id, run_id=run_id, status="not_modified")
+                return {"source": name, "status": "not_modified", "entries": 0, "new_entries": 0, "new_articles": 0}
+            if res.error or not res.ok:
+                raise _record_failure(engine, src, run_id, res, res.error or f"http_{res.status}",
+                                      res.error_detail, now)
+            with engine.begin() as conn:
+                record_capture(conn, store, res.body, kind="feed", url=src.url, status=res.status,
+                               content_type=res.content_type or None)
+            parsed = parse_feed(res.body, url=res.final_url or src.url,
+                                content_type=res.headers.get("content-type"))
+            if parsed.error:
+                reason, _, detail = parsed.error.partition(":")
+                raise _record_failure(engine, src, run_id, res, reason.strip(), detail.strip() or None, now)
+            counts = _load_entries(engine, fetcher, store, settings, src, parsed.entries, run_id, now)
+        _record_success(engine, src, res, now)
+        _record_outcome(engine, source_id=src.id, run_id=run_id, status="ok", counts=counts,
+                        failures=counts["failures_by_reason"])
+        return {"source": name, "status": "ok", "warning": parsed.warning, **counts}
+    finally:
+        log.flush(engine)
+
+
+def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id: str, now: datetime) -> dict:
+    """Upsert the feed's entries and turn the new ones into articles."""
+    rows, seen = [], set()
+    for e in entries:
+        if e.guid in seen:
+            continue
+        seen.add(e.guid)
+        canonical = None
+        if e.url:
+            try:
+                canonical = canonicalize_url(e.url)
+            except Exception:
+                canonical = None
+        rows.append({"source_id": src.id, "guid": e.guid[:2000], "url": e.url, "canonical_url": canonical,
+                     "title": e.title, "author": e.author, "published_at": e.published_at, "summary": e.summary,
+                     "content": e.content, "tags": e.tags, "first_seen_at": now})
+    with engine.begin() as conn:
+        before = conn.execute(select(func.count()).select_from(FeedEntryRow)
+                              .where(FeedEntryRow.source_id == src.id)).scalar_one()
+        # DO NOTHING: an entry is recorded once, when first seen.
+        upsert(conn, FeedEntryRow, rows, keys=["source_id", "guid"], update=[])
+        after = conn.execute(select(func.count()).select_from(FeedEntryRow)
+                             .where(FeedEntryRow.source_id == src.id)).scalar_one()
+        pending = conn.execute(
+            select(FeedEntryRow.id, FeedEntryRow.url, FeedEntryRow.title, FeedEntryRow.author,
+                   FeedEntryRow.published_at, FeedEntryRow.summary, FeedEntryRow.content)
+            .where(FeedEntryRow.source_id == src.id, FeedEntryRow.article_id.is_(None),
+                   FeedEntryRow.url.is_not(None))
+            .order_by(FeedEntryRow.published_at.desc().nulls_last(), FeedEntryRow.id)
+        ).all()
+    failures: Counter[str] = Counter()
+    batch = pending[: settings.max_articles_per_source]
+    cands = [ArticleCandidate(url=p.url, title=p.title, author=p.author, published_at=p.published_at,
+                              feed_content=p.content or p.summary, outlet=src.outlet) for p in batch]
+    new_articles = 0
+    ids: dict[str, int | None] = {}
+    if cands:
+        stored = store_articles(engine, cands, settings=settings, fetcher=fetcher, store=store,
+                                source_id=src.id, run_id=run_id)
+        ids.update(stored.ids)
+        new_articles += stored.new_articles
+        failures.update(stored.failures_by_reason)
+    with engine.begin() as conn:
+        for p in pending:
+            aid = ids.get(p.url)
+            if aid is not None:
+                conn.execute(update(FeedEntryRow).where(FeedEntryRow.id == p.id).values(article_id=aid))
+    return {"entries": len(rows), "new_entries": after - before, "new_articles": new_articles,
+            "failures_by_reason": dict(failures)}
+
+
+def summarize_run(engine: Engine, *, dag_id: str, run_id: str, interval_start: datetime | None = None,
+                  interval_end: datetime | None = None) -> dict:
+    """Aggregate ``source_runs`` of ``run_id`` into one ``pipeline_runs`` row (upsert)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(SourceRun).where(SourceRun.run_id == run_id)).all()
+    by_status = Counter(r.status for r in rows)
+    failures: Counter[str] = Counter()
+    for r in rows:
+        if r.status == "failed" and r.reason:
+            failures[f"source:{r.reason}"] += 1
+        for k, v in (r.failures_by_reason or {}).items():
+            failures[f"article:{k}"] += v
+    summary = {"dag_id": dag_id, "run_id": run_id, "interval_start": interval_start, "interval_end": interval_end,
+               "sources_ok": by_status["ok"] + by_status["not_modified"], "sources_failed": by_status["failed"],
+               "sources_skipped": by_status["skipped"], "entries": sum(r.entries for r in rows),
+               "new_articles": sum(r.new_articles for r in rows), "failures_by_reason": dict(failures),
+               "finished_at": utcnow()}
+    with engine.begin() as conn:
+        upsert(conn, PipelineRun, [summary], keys=["dag_id", "run_id"])
+    return {k: v for k, v in summary.items() if k not in ("interval_start", "interval_end", "finished_at")}
