@@ -15,7 +15,16 @@ CORPUS = SHARED / "corpus"
 SEEDS = SHARED / "seeds"
 PG_ADMIN_URL = os.environ.get("NEWSROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+from tests import airflow_env  # noqa: E402  (must run before anything imports airflow)
+
+airflow_env.configure()
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated Airflow metadata DB (SQLite) for ``dag.test()``."""
+    airflow_env.migrate()
+    return os.environ["AIRFLOW_HOME"]
 
 
 @pytest.fixture(scope="session")
