@@ -1,0 +1,212 @@
+"""Address guard: refuse URLs that would make the pipeline reach inside the network (SSRF).
+
+Feed and page URLs come from third parties (feeds, Reddit posts, redirects), so a URL
+is untrusted input. A hostile one can point at the cloud metadata service
+(``169.254.169.254``), at ``localhost`` admin ports, or use a ``file:`` scheme. Every URL
+the fetcher requests — the first one and every redirect hop — goes through
+:func:`check_url`, and the connection itself goes through :class:`GuardedBackend`, which
+resolves the host once, checks *every* address and connects to the checked address
+only. That pinning is what defeats DNS rebinding (a name that resolves to a public
+address for the check and to ``127.0.0.1`` for the connection).
+
+Numeric tricks (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``[::ffff:127.0.0.1]``) need
+no special parsing: the system resolver turns them into the address they really mean
+and that address is what gets checked.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+
+__all__ = [
+    "ALLOWED_SCHEMES",
+    "BlockedURL",
+    "GuardedBackend",
+    "HostNotFound",
+    "check_url",
+    "is_public_address",
+    "resolve_host",
+]
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class BlockedURL(ValueError):
+    """A URL the guard refuses. ``reason`` is the machine-readable error code
+    (``blocked_scheme``, ``blocked_address``, ``blocked_credentials``, ``invalid_url``)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class HostNotFound(OSError):
+    """The host name does not resolve (not a policy refusal: a network problem)."""
+
+
+def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True when ``ip`` is a globally routable unicast address.
+
+    ``is_global`` already excludes loopback, RFC 1918, link-local (incl. the metadata
+    service), unspecified, reserved, documentation and carrier-grade NAT ranges;
+    multicast is excluded separately because some multicast ranges count as global.
+    IPv6 forms that embed an IPv4 address (mapped, 6to4, Teredo, NAT64) are judged by
+    the IPv4 address they carry, since that is where the packets end up.
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip.teredo is not None:
+            embedded = ip.teredo[1]
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return is_public_address(embedded)
+        if ip.scope_id:
+            return False
+    return ip.is_global and not ip.is_multicast and not ip.is_unspecified
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (numeric strings, resolver order, no duplicates).
+
+    Raises :class:`HostNotFound` when it does not resolve.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise HostNotFound(f"could not resolve host {host!r}: {exc}") from exc
+    seen: list[str] = []
+    for family, _type, _proto, _canon, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            continue
+        addr = sockaddr[0]
+        if addr not in seen:
+            seen.append(addr)
+    if not seen:
+        raise HostNotFound(f"host {host!r} has no IPv4/IPv6 address")
+    return seen
+
+
+def _exempt(host: str, port: int, allow_hosts: Iterable[str]) -> bool:
+    host = host.lower().strip("[]")
+    for entry in allow_hosts:
+        entry = entry.lower()
+        if entry == host or entry == f"{host}:{port}" or entry == f"[{host}]:{port}":
+            return True
+    return False
+
+
+def check_addresses(host: str, port: int, addresses: list[str]) -> None:
+    """Raise :class:`BlockedURL` unless every one of ``addresses`` is public.
+
+    *All* addresses must pass, not just the first: the connection may use any of them.
+    """
+    for addr in addresses:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])
+        if not is_public_address(ip):
+            shown = host if host == addr else f"{host} ({addr})"
+            raise BlockedURL("blocked_address", f"address {shown} is not a public address ({_kind(ip)})")
+
+
+def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        return "IPv4-mapped " + _kind(ip.ipv4_mapped)
+    for attr in ("is_loopback", "is_link_local", "is_multicast", "is_unspecified", "is_private", "is_reserved"):
+        if getattr(ip, attr):
+            return attr.removeprefix("is_").replace("_", "-")
+    return "not globally routable"
+
+
+def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ()) -> None:
+    """Refuse ``url`` unless it is an http(s) URL without credentials whose host
+    resolves only to public addresses.
+
+    Raises :class:`BlockedURL` (``reason`` says why) or :class:`HostNotFound`.
+    ``allow_private`` skips the address check (tests, intranet deployments);
+    ``allow_hosts`` exempts single ``host`` or ``host:port`` entries from it (an
+    operator's explicit exception — scheme and credential checks still apply).
+    """
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise BlockedURL("invalid_url", f"invalid URL {url!r}: {exc}") from exc
+    scheme = parsed.scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise BlockedURL("blocked_scheme", f"scheme {scheme or '(none)'!r} is not allowed (only http and https)")
+    if parsed.userinfo:
+        # Credentials in URLs end up in logs and Referer headers, and are a classic
+        # way to disguise the real host (http://trusted.com@evil.example/).
+        raise BlockedURL("blocked_credentials", "URLs with embedded credentials are refused")
+    host = parsed.host
+    if not host:
+        raise BlockedURL("invalid_url", f"URL {url!r} has no host")
+    if allow_private:
+        return
+    port = parsed.port or (443 if scheme == "https" else 80)
+    if _exempt(host, port, allow_hosts):
+        return
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    addresses = [str(literal)] if literal is not None else resolve_host(host, port)
+    check_addresses(host, port, addresses)
+
+
+class GuardedBackend(httpcore.NetworkBackend):
+    """An httpcore network backend that resolves, checks and *pins* each connection.
+
+    httpx would otherwise resolve the name again when connecting, so a name checked by
+    :func:`check_url` could resolve to a private address a moment later (DNS
+    rebinding). Here the name is resolved once, all its addresses are checked, and the
+    socket connects to one of those very addresses. TLS still verifies the original
+    host name, because httpcore passes it to ``start_tls`` separately.
+    """
+
+    def __init__(self, allow_private: bool, allow_hosts: Iterable[str] = ()):
+        self._inner = httpcore.SyncBackend()
+        self.allow_private = allow_private
+        self.allow_hosts = tuple(allow_hosts)
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = resolve_host(host, port)
+        except HostNotFound as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        if not self.allow_private and not _exempt(host, port, self.allow_hosts):
+            check_addresses(host, port, addresses)
+        last: Exception | None = None
+        for addr in addresses:
+            try:
+                return self._inner.connect_tcp(
+                    addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectTimeout:
+                raise
+            except httpcore.ConnectError as exc:
+                last = exc
+        assert last is not None
+        raise last
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None, socket_options=None):
+        raise BlockedURL("blocked_scheme", "unix sockets are never used by the fetcher")
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
