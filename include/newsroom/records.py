@@ -75,6 +75,10 @@ class ParsedFeed(BaseModel):
     entries: list[FeedEntry] = Field(default_factory=list)
     warning: str | None = Field(default=None, description="Recoverable problem (bozo) while parsing.")
     error: str | None = Field(default=None, description="Why the document is not a usable feed.")
+    discovered_feeds: list[str] = Field(
+        default_factory=list,
+        description="Feeds an HTML page advertises (<link rel=alternate>) when it was served instead of a feed.",
+    )
 
 
 class Extraction(BaseModel):
