@@ -42,6 +42,10 @@ class RedditPost(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
     via: Mapped[str] = mapped_column(String(10), default="json")  # json | rss: how it was last read
+    # The comment count when the thread was last read: a thread is re-read only
+    # when its count moved, which keeps reruns cheap in requests.
+    thread_num_comments: Mapped[int | None] = mapped_column(Integer)
+    thread_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column("source_id", sa.Integer(), nullable=True),
         sa.Column("via", sa.String(length=10), nullable=False),
+        sa.Column("thread_num_comments", sa.Integer(), nullable=True),
+        sa.Column("thread_fetched_at", UTC(timezone=True), nullable=True),
         sa.Column("first_seen_at", UTC(timezone=True), nullable=False),
         sa.Column("last_seen_at", UTC(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["article_id"], ["articles.id"], name=op.f("fk_reddit_posts_article_id_articles"),

@@ -1,0 +1,291 @@
+"""Reddit ingestion: one subreddit per call, as one Airflow mapped task.
+
+    counts = ingest_subreddit("LocalLLaMA", settings=settings, run_key=run_id, credentials=creds)
+
+Listing (JSON, following ``after``; RSS when configured or when JSON is
+blocked) → posts above the score threshold with an engagement snapshot →
+the top comments of threads whose comment count moved → articles: a self
+post's own text, a link post's page through the shared article path
+(:func:`newsroom.pipeline.articles.store_articles`), images/videos/Reddit
+links recorded only.
+
+A subreddit that fails (403 private/quarantined/banned, 404, 429, 5xx, HTML
+instead of JSON) gets its reason on its ``sources`` row and in
+``source_runs``, and the reason is returned — never raised — so the other
+subreddits' tasks are unaffected. The returned dict holds counts and reasons
+only: no credentials, no bodies (it travels through XCom).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from newsroom.captures import CaptureStore
+from newsroom.config import SourcesFile, SubredditSource, load_sources
+from newsroom.reddit.client import RateLimited, RedditClient, RedditCredentials, RedditError
+from newsroom.reddit.load import (
+    ensure_source,
+    link_articles,
+    mark_thread_read,
+    record_outcome,
+    store_self_posts,
+    threads_to_read,
+    unlinked_posts,
+    upsert_comments,
+    upsert_posts,
+    upsert_snapshots,
+)
+from newsroom.reddit.parse import ParseError, RedditPost, parse_thread, snapshot_of
+from newsroom.reddit.rss import parse_subreddit_feed
+from newsroom.warehouse import open_warehouse
+from newsroom.warehouse.schema import FetchLog, utcnow
+
+log = logging.getLogger("newsroom.reddit")
+
+#: JSON failures worth trying the RSS feed for: the API is blocked for us,
+#: not the subreddit closed (a quarantined or private subreddit's feed is closed too).
+RSS_FALLBACK_REASONS = ("forbidden", "forbidden_blocked", "html_not_json", "invalid_json")
+#: Comments requested per thread, as a multiple of the top N kept: scores
+#: are only comparable over a sample larger than what is kept.
+THREAD_SAMPLE = 5
+
+
+class _RequestLog:
+    """``fetch_log`` rows (kind ``reddit``) for the API requests of this call."""
+
+    def __init__(self, run_key: str, source_id: int):
+        self.run_key, self.source_id, self.rows = run_key, source_id, []
+
+    def add(self, url: str, status: int | None, nbytes: int = 0, elapsed_ms: float = 0.0, error: str | None = None):
+        self.rows.append({"run_id": self.run_key, "source_id": self.source_id, "kind": "reddit", "url": url[:4000],
+                          "status": status, "bytes": nbytes, "elapsed_ms": elapsed_ms, "error": error,
+                          "fetched_at": utcnow()})
+
+    def flush(self, engine: Engine) -> None:
+        if self.rows:
+            with engine.begin() as conn:
+                conn.execute(FetchLog.__table__.insert(), self.rows)
+            self.rows = []
+
+
+def _capture(engine: Engine, store: CaptureStore, body: bytes, url: str, status: int | None, ctype: str | None):
+    """Keep the raw response, so parsing can be rerun without the network."""
+    from newsroom.pipeline.articles import record_capture
+
+    with engine.begin() as conn:
+        record_capture(conn, store, body, kind="reddit", url=url, status=status, content_type=ctype or None)
+
+
+def _read_json(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
+    posts: list[RedditPost] = []
+    pages = client.iter_listing(sub.name, sub.listing, limit=sub.limit, time_filter=sub.time_filter)
+    while True:
+        try:
+            resp, page = next(pages)
+        except StopIteration:
+            break
+        except RedditError as exc:
+            rlog.add(exc.url or "", exc.status, error=exc.reason)
+            raise
+        rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
+        _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
+        posts.extend(page.posts)
+    return posts[: sub.limit]
+
+
+def _read_rss(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
+    try:
+        resp = client.get_rss(sub.name, limit=sub.limit)
+    except RedditError as exc:
+        rlog.add(exc.url or "", exc.status, error=exc.reason)
+        raise
+    rlog.add(str(resp.url), resp.status_code, len(resp.content))
+    _capture(engine, store, resp.content, str(resp.url), resp.status_code, resp.headers.get("content-type"))
+    try:
+        return parse_subreddit_feed(resp.content)[: sub.limit]
+    except ParseError as exc:
+        raise RedditError(exc.reason, status=resp.status_code, url=str(resp.url), detail=str(exc)) from None
+
+
+def _read_posts(client, sub, engine, store, rlog) -> tuple[list[RedditPost], str, str | None]:
+    """The subreddit's posts and how they were read (``json`` | ``rss``), plus a
+    note when JSON failed and RSS stood in."""
+    if sub.use_rss:
+        return _read_rss(client, sub, engine, store, rlog), "rss", None
+    try:
+        return _read_json(client, sub, engine, store, rlog), "json", None
+    except RateLimited:
+        raise
+    except RedditError as exc:
+        if not (sub.rss_fallback and exc.reason in RSS_FALLBACK_REASONS):
+            raise
+        log.warning("reddit: r/%s JSON unusable (%s), reading its RSS feed instead", sub.name, exc.reason)
+        try:
+            return _read_rss(client, sub, engine, store, rlog), "rss", f"json_{exc.reason}"
+        except RedditError as rss_exc:
+            raise RedditError(exc.reason, status=exc.status, url=exc.url,
+                              detail=f"{exc.detail or ''}; RSS fallback failed: {rss_exc.reason}".lstrip("; ")) from None
+
+
+def _keep(post: RedditPost, sub: SubredditSource) -> bool:
+    """Posts worth storing: above the score threshold (RSS carries no score, so
+    every RSS post is kept) and not a stickied moderator announcement."""
+    if post.stickied:
+        return False
+    return post.score is None or post.score >= sub.min_score
+
+
+def _store_link_articles(engine, posts: list[RedditPost], *, settings, source_id: int, run_key: str,
+                         failures: Counter) -> tuple[dict[str, int | None], int]:
+    """Link posts' pages through the shared article path (fetch, capture, extract, upsert)."""
+    from newsroom.fetch.client import Fetcher
+    from newsroom.fetch.policy import FetchPolicy
+    from newsroom.pipeline.articles import ArticleCandidate, store_articles
+
+    allowed = []
+    for p in posts:
+        if settings.host_allowed(p.url):
+            allowed.append(p)
+        else:
+            failures["host_not_allowed"] += 1
+    allowed = allowed[: settings.max_articles_per_source]
+    if not allowed:
+        return {}, 0
+    cands = [ArticleCandidate(url=p.url, title=p.title, published_at=p.created_at, origin="reddit")
+             for p in allowed]
+    rlog_rows: list[dict] = []
+
+    def on_request(res, kind):
+        rlog_rows.append({"run_id": run_key, "source_id": source_id, "kind": kind, "url": res.url[:4000],
+                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
+                          "error": res.error, "fetched_at": utcnow()})
+
+    with Fetcher(FetchPolicy.from_settings(settings), on_request=on_request) as fetcher:
+        stored = store_articles(engine, cands, settings=settings, fetcher=fetcher,
+                                store=CaptureStore(settings.data_dir), source_id=source_id, run_id=run_key)
+    if rlog_rows:
+        with engine.begin() as conn:
+            conn.execute(FetchLog.__table__.insert(), rlog_rows)
+    failures.update(stored.failures_by_reason)
+    return {p.id: stored.ids.get(p.url) for p in allowed}, stored.new_articles
+
+
+def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCredentials | None = None,
+                     sources: SourcesFile | None = None, engine: Engine | None = None,
+                     now: datetime | None = None) -> dict:
+    """Ingest one configured subreddit; returns counts and, on failure, ``reason``.
+
+    Keys: ``subreddit``, ``status`` (ok | failed | skipped), ``via`` (json | rss),
+    ``posts``, ``new_posts``, ``snapshots``, ``threads``, ``comments``,
+    ``articles`` (posts linked to an article this run), ``new_articles``,
+    ``requests`` (to Reddit), ``deferred`` (threads left for the next run after a
+    rate limit), ``errors`` and ``failures_by_reason``, ``reason``.
+    """
+    now = now or utcnow()
+    sources = sources or load_sources(settings.sources)
+    counts: dict = {"subreddit": name, "status": "ok", "via": None, "posts": 0, "new_posts": 0, "snapshots": 0,
+                    "threads": 0, "comments": 0, "articles": 0, "new_articles": 0, "requests": 0, "deferred": 0,
+                    "errors": 0, "failures_by_reason": {}, "reason": None}
+    try:
+        sub = sources.reddit.subreddit(name)
+    except KeyError:
+        counts.update(status="failed", reason="not_configured")
+        return counts
+    counts["subreddit"] = sub.name
+    engine = engine or open_warehouse(settings.resolved_warehouse_url)
+    cfg = sources.reddit
+    with engine.begin() as conn:
+        source_id = ensure_source(conn, sub.name, f"{cfg.base_url.rstrip('/')}/r/{sub.name}/", enabled=sub.enabled)
+    if not sub.enabled:
+        counts.update(status="skipped", reason="disabled")
+        record_outcome(engine, source_id, run_key, status="skipped", reason="disabled", now=now)
+        return counts
+    api_url = cfg.oauth_base_url if credentials else cfg.base_url
+    if not settings.host_allowed(api_url):
+        counts.update(status="failed", reason="host_not_allowed")
+        record_outcome(engine, source_id, run_key, status="failed", reason="host_not_allowed", now=now)
+        return counts
+
+    store = CaptureStore(settings.data_dir)
+    rlog = _RequestLog(run_key, source_id)
+    failures: Counter[str] = Counter()
+    client = RedditClient(cfg, user_agent=settings.user_agent, credentials=credentials)
+    try:
+        try:
+            listed, via, note = _read_posts(client, sub, engine, store, rlog)
+        except RedditError as exc:
+            counts.update(status="failed", reason=exc.reason, requests=client.requests)
+            record_outcome(engine, source_id, run_key, status="failed",
+                           reason=f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
+                           http_status=exc.status, counts=counts, now=now)
+            log.warning("reddit: r/%s failed: %s", sub.name, exc)
+            return counts
+        counts["via"] = via
+        if note:
+            failures[note] += 1
+        kept = [p for p in listed if _keep(p, sub)]
+        snaps = [s for s in (snapshot_of(p, now) for p in kept) if s is not None]
+        with engine.begin() as conn:
+            new_ids = upsert_posts(conn, kept, source_id=source_id, via=via, now=now)
+            counts["snapshots"] = upsert_snapshots(conn, snaps, run_key)
+            todo = threads_to_read(conn, kept) if via == "json" and sub.top_comments > 0 else []
+        counts.update(posts=len(kept), new_posts=len(new_ids))
+
+        # Top comments, thread by thread; a rate limit defers the rest to the next run.
+        for i, post in enumerate(todo):
+            try:
+                resp = client.get_thread(post.id, limit=min(500, max(50, sub.top_comments * THREAD_SAMPLE)))
+                rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
+                thread = parse_thread(resp.data, sub.top_comments)
+            except RateLimited as exc:
+                rlog.add(exc.url or "", exc.status, error=exc.reason)
+                counts["deferred"] = len(todo) - i
+                counts["reason"] = "rate_limited"
+                failures["rate_limited"] += 1
+                break
+            except (RedditError, ParseError) as exc:
+                if isinstance(exc, RedditError):
+                    rlog.add(exc.url or "", exc.status, error=exc.reason)
+                counts["errors"] += 1
+                failures[f"thread_{exc.reason}"] += 1
+                continue
+            _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
+            with engine.begin() as conn:
+                counts["comments"] += upsert_comments(conn, thread.comments, now=now)
+                mark_thread_read(conn, post.id, post.num_comments or 0, now=now)
+            counts["threads"] += 1
+
+        # Articles: once per post (posts already linked are left alone).
+        with engine.begin() as conn:
+            pending = unlinked_posts(conn, [p.id for p in kept])
+        selfs = [p for p in kept if p.id in pending and p.link_kind == "self"]
+        links = [p for p in kept if p.id in pending and p.link_kind == "article" and sub.articles]
+        with engine.begin() as conn:
+            self_ids, new_self = store_self_posts(conn, selfs, source_id=source_id, now=now)
+            counts["articles"] += link_articles(conn, self_ids)
+        counts["new_articles"] += new_self
+        if links:
+            try:
+                link_ids, new_links = _store_link_articles(engine, links, settings=settings, source_id=source_id,
+                                                           run_key=run_key, failures=failures)
+            except ImportError as exc:  # the article path is not installed in this deployment
+                failures["articles_unavailable"] += len(links)
+                log.warning("reddit: article path unavailable: %s", exc)
+                link_ids, new_links = {}, 0
+            with engine.begin() as conn:
+                counts["articles"] += link_articles(conn, link_ids)
+            counts["new_articles"] += new_links
+
+        counts["requests"] = client.requests
+        counts["failures_by_reason"] = dict(failures)
+        record_outcome(engine, source_id, run_key, status="ok", reason=counts["reason"] or note, http_status=200,
+                       counts=counts, failures=dict(failures), now=now)
+        return counts
+    finally:
+        counts["requests"] = client.requests
+        client.close()
+        rlog.flush(engine)

@@ -1,0 +1,178 @@
+"""Reddit records → warehouse rows, every write an upsert on a natural key.
+
+* ``reddit_posts`` on ``id``: refreshed each run, ``first_seen_at`` and a
+  known ``article_id`` are never overwritten;
+* ``reddit_snapshots`` on ``(post_id, run_key)``: a rerun of the same run
+  overwrites its own snapshot, a new run adds one;
+* ``reddit_comments`` on ``id``: scores and ranks refreshed in place;
+* ``sources`` on ``name`` (``reddit:<Sub>``) with the fetch state, and
+  ``source_runs`` on ``(run_id, source_id)`` with the outcome of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, select, update
+
+from newsroom.dedup.urls import canonicalize_url
+from newsroom.warehouse import upsert
+from newsroom.warehouse.schema import Article, Source, SourceRun, utcnow
+from newsroom.warehouse.schema.reddit import RedditComment as CommentRow
+from newsroom.warehouse.schema.reddit import RedditPost as PostRow
+from newsroom.warehouse.schema.reddit import RedditSnapshot as SnapshotRow
+
+from .parse import EngagementSnapshot, RedditComment, RedditPost
+
+
+def source_name(subreddit: str) -> str:
+    """The ``sources.name`` of a subreddit (feeds use their own names; the
+    prefix keeps the two namespaces apart)."""
+    return f"reddit:{subreddit}"
+
+
+def ensure_source(conn: Connection, subreddit: str, url: str, *, enabled: bool = True) -> int:
+    """Upsert the subreddit's ``sources`` row (kind ``reddit``); returns its id.
+    Only identity columns are updated, so the fetch state survives."""
+    name = source_name(subreddit)
+    upsert(conn, Source, [{"name": name, "kind": "reddit", "url": url, "outlet": f"r/{subreddit}",
+                           "tags": ["reddit"], "enabled": enabled, "consecutive_failures": 0, "gone_count": 0}],
+           keys=["name"], update=["kind", "url", "outlet", "enabled"])
+    return conn.execute(select(Source.id).where(Source.name == name)).scalar_one()
+
+
+def record_outcome(engine: Engine, source_id: int, run_key: str, *, status: str, reason: str | None,
+                   http_status: int | None = None, counts: dict | None = None,
+                   failures: dict | None = None, now: datetime | None = None) -> None:
+    """Fetch state on ``sources`` and this run's row in ``source_runs``.
+
+    ``status`` is ``ok``, ``failed`` or ``skipped``. A rate limit is not the
+    subreddit's fault: it is recorded but does not count as a failure in a row.
+    """
+    now = now or utcnow()
+    counts = counts or {}
+    with engine.begin() as conn:
+        cur = conn.execute(select(Source.consecutive_failures).where(Source.id == source_id)).scalar_one()
+        values: dict = {"last_fetched_at": now, "last_status": http_status, "last_error": reason}
+        if status == "ok":
+            values.update(last_success_at=now, consecutive_failures=0)
+        elif status == "failed" and reason != "rate_limited":
+            values.update(consecutive_failures=(cur or 0) + 1)
+        if status != "skipped":
+            conn.execute(update(Source).where(Source.id == source_id).values(**values))
+        upsert(conn, SourceRun, [{"run_id": run_key, "source_id": source_id, "status": status, "reason": reason,
+                                  "entries": counts.get("posts", 0), "new_entries": counts.get("new_posts", 0),
+                                  "new_articles": counts.get("articles", 0), "failures_by_reason": failures or {},
+                                  "finished_at": now}],
+               keys=["run_id", "source_id"])
+
+
+def upsert_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None, via: str,
+                 now: datetime | None = None) -> set[str]:
+    """Insert or refresh posts; returns the ids that were not stored before."""
+    now = now or utcnow()
+    posts = list({p.id: p for p in posts}.values())
+    if not posts:
+        return set()
+    ids = [p.id for p in posts]
+    known = set(conn.execute(select(PostRow.id).where(PostRow.id.in_(ids))).scalars())
+    rows = [{
+        "id": p.id, "subreddit": p.subreddit, "title": p.title, "author": p.author, "created_at": p.created_at,
+        "permalink": p.permalink, "url": p.url, "domain": p.domain, "is_self": p.is_self, "selftext": p.selftext,
+        "flair": p.flair, "over_18": p.over_18, "link_kind": p.link_kind, "source_id": source_id, "via": via,
+        "first_seen_at": now, "last_seen_at": now,
+    } for p in posts]
+    refresh = ["subreddit", "title", "author", "created_at", "permalink", "url", "domain", "is_self",
+               "flair", "over_18", "link_kind", "source_id", "via", "last_seen_at"]
+    if via == "json":
+        refresh.append("selftext")  # RSS has only an HTML rendering of it; keep the JSON text
+    upsert(conn, PostRow, rows, keys=["id"], update=refresh)
+    return set(ids) - known
+
+
+def upsert_snapshots(conn: Connection, snapshots: Iterable[EngagementSnapshot], run_key: str) -> int:
+    rows = [{"post_id": s.post_id, "run_key": run_key, "taken_at": s.taken_at, "score": s.score,
+             "num_comments": s.num_comments, "upvote_ratio": s.upvote_ratio} for s in snapshots]
+    upsert(conn, SnapshotRow, rows, keys=["post_id", "run_key"])
+    return len(rows)
+
+
+def upsert_comments(conn: Connection, comments: Iterable[RedditComment], now: datetime | None = None) -> int:
+    now = now or utcnow()
+    rows = [{"id": c.id, "post_id": c.post_id, "parent_id": c.parent_id, "depth": c.depth, "author": c.author,
+             "body": c.body, "score": c.score, "created_at": c.created_at, "rank": c.rank,
+             "first_seen_at": now, "last_seen_at": now} for c in comments]
+    upsert(conn, CommentRow, rows, keys=["id"],
+           update=["parent_id", "depth", "author", "body", "score", "rank", "last_seen_at"])
+    return len(rows)
+
+
+def mark_thread_read(conn: Connection, post_id: str, num_comments: int, now: datetime | None = None) -> None:
+    conn.execute(update(PostRow).where(PostRow.id == post_id)
+                 .values(thread_num_comments=num_comments, thread_fetched_at=now or utcnow()))
+
+
+def threads_to_read(conn: Connection, posts: Iterable[RedditPost]) -> list[RedditPost]:
+    """Posts whose comments are worth a request: they have comments, and the
+    count moved since the thread was last read (or it never was)."""
+    posts = [p for p in posts if (p.num_comments or 0) > 0]
+    if not posts:
+        return []
+    last = dict(conn.execute(select(PostRow.id, PostRow.thread_num_comments)
+                             .where(PostRow.id.in_([p.id for p in posts]))).all())
+    return [p for p in posts if last.get(p.id) is None or last[p.id] != p.num_comments]
+
+
+def unlinked_posts(conn: Connection, post_ids: Iterable[str]) -> set[str]:
+    """Posts that have no article yet (the article path runs once per post)."""
+    ids = list(post_ids)
+    if not ids:
+        return set()
+    return set(conn.execute(select(PostRow.id).where(PostRow.id.in_(ids), PostRow.article_id.is_(None))).scalars())
+
+
+def link_articles(conn: Connection, article_ids: dict[str, int | None]) -> int:
+    """Set ``reddit_posts.article_id``; returns how many posts were linked."""
+    n = 0
+    for post_id, aid in article_ids.items():
+        if aid is not None:
+            conn.execute(update(PostRow).where(PostRow.id == post_id).values(article_id=aid))
+            n += 1
+    return n
+
+
+def self_post_article_row(post: RedditPost, *, source_id: int | None, now: datetime | None = None) -> dict | None:
+    """An ``articles`` row for a self post: the text is the post itself, so it
+    is stored as extracted (``ok``) without fetching anything. The permalink is
+    its canonical URL. None for a title-only post (nothing to read)."""
+    from newsroom.pipeline.articles import normalised_text_hash
+
+    text = (post.selftext or "").strip()
+    if not text:
+        return None
+    now = now or utcnow()
+    return {
+        "canonical_url": canonicalize_url(post.permalink), "url": post.permalink, "source_id": source_id,
+        "origin": "reddit", "outlet": f"r/{post.subreddit}", "title": post.title, "author": post.author,
+        "published_at": post.created_at, "first_seen_at": now, "language": None, "sitename": "Reddit",
+        "description": None, "text": text, "text_hash": normalised_text_hash(text), "word_count": len(text.split()),
+        "extraction_status": "ok", "extraction_reason": "reddit self post", "updated_at": now,
+    }
+
+
+def store_self_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None,
+                     now: datetime | None = None) -> tuple[dict[str, int | None], int]:
+    """Upsert self-post articles (first version wins, like feed articles);
+    returns ({post id: article id}, number newly inserted)."""
+    rows: dict[str, dict] = {}
+    for p in posts:
+        row = self_post_article_row(p, source_id=source_id, now=now)
+        if row is not None:
+            rows[p.id] = row
+    if not rows:
+        return {}, 0
+    inserted = upsert(conn, Article, list(rows.values()), keys=["canonical_url"], update=[], returning=["id"])
+    urls = [r["canonical_url"] for r in rows.values()]
+    ids = dict(conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))).all())
+    return {pid: ids.get(r["canonical_url"]) for pid, r in rows.items()}, len(inserted)
