@@ -7,7 +7,8 @@ the DAG reads the ``reddit_default`` Connection and passes
 :class:`RedditCredentials` in.
 """
 
-from .client import RateLimited, RedditClient, RedditCredentials, RedditError
+from .auth import RedditCredentials
+from .client import RateLimited, RedditClient, RedditError
 from .parse import (
     EngagementSnapshot,
     Listing,

@@ -28,7 +28,6 @@ Neither the secret nor the token is ever logged or put in an error message;
 from __future__ import annotations
 
 import email.utils
-import hashlib
 import json
 import logging
 import threading
@@ -38,34 +37,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from newsroom.config.sources import RedditConfig
 
+from .auth import RedditCredentials, cached_token, clear_tokens, forget_token, remember_token
 from .parse import Listing, ParseError, parse_listing
 
 log = logging.getLogger("newsroom.reddit")
 
-#: Refresh the token this long before Reddit says it expires.
-TOKEN_MARGIN_S = 60.0
 #: Retry-After assumed when a 429 carries none (Reddit's window is 10 minutes).
 DEFAULT_RETRY_AFTER_S = 60.0
 MAX_PAGE = 100  # Reddit serves at most 100 items per listing page
-
-
-class RedditCredentials(BaseModel):
-    """App-only OAuth credentials (the Airflow Connection ``reddit_default``:
-    login = client id, password = secret). Both are secrets: repr/str mask them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    client_id: SecretStr
-    client_secret: SecretStr
-
-    def cache_key(self, token_url: str) -> str:
-        """A key for the token cache that does not contain the credentials."""
-        raw = f"{token_url}\0{self.client_id.get_secret_value()}\0{self.client_secret.get_secret_value()}"
-        return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class RedditError(Exception):
@@ -143,8 +125,6 @@ class HostBudget:
 
 _budgets: dict[tuple[str, float], HostBudget] = {}
 _budgets_lock = threading.Lock()
-_tokens: dict[str, tuple[str, float]] = {}  # cache key → (token, expires at, wall clock)
-_tokens_lock = threading.Lock()
 
 
 def host_budget(host: str, per_minute: float) -> HostBudget:
@@ -159,8 +139,7 @@ def reset_process_state() -> None:
     """Forget cached tokens and budgets (tests; a fresh worker process)."""
     with _budgets_lock:
         _budgets.clear()
-    with _tokens_lock:
-        _tokens.clear()
+    clear_tokens()
 
 
 def _float(value: str | None) -> float | None:
@@ -249,11 +228,12 @@ class RedditClient:
     def _token(self, *, refresh: bool = False) -> str:
         assert self.credentials is not None
         key = self.credentials.cache_key(self.config.token_url)
-        with _tokens_lock:
-            cached = _tokens.get(key)
-            if cached and not refresh and cached[1] > time.time():
-                return cached[0]
-            _tokens.pop(key, None)
+        if refresh:
+            forget_token(key)
+        else:
+            cached = cached_token(key)
+            if cached:
+                return cached
         self.requests += 1
         self.token_requests += 1
         try:
@@ -273,8 +253,7 @@ class RedditClient:
             expires_in = float(payload.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
             raise RedditError("oauth_failed", status=resp.status_code, detail="token response without access_token") from None
-        with _tokens_lock:
-            _tokens[key] = (token, time.time() + max(0.0, expires_in - TOKEN_MARGIN_S))
+        remember_token(key, token, expires_in)
         log.info("reddit: obtained an app-only OAuth token (expires in %.0fs)", expires_in)
         return token
 
