@@ -25,7 +25,7 @@ def test_no_import_errors(dagbag):
     assert "newsroom_ingest" in dagbag.dags
 
 
-@pytest.mark.parametrize("dag_id", ["newsroom_ingest"])
+@pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "newsroom" in dag.tags
@@ -58,3 +58,38 @@ def test_dag_files_are_thin_and_parse_fast():
         assert heavy == [], f"{path.name} imports {heavy} at parse time"
         # Airflow's own dagbag_import_timeout is 30 s; ours must be far below (airflow import included).
         assert elapsed < 15, f"{path.name} took {elapsed:.1f}s to parse"
+
+
+def test_digest_runs_on_an_interval_timetable_that_covers_one_local_day(dagbag):
+    """The scheduled run whose interval starts on day D at the digest hour digests day D:
+    its window is [D 00:00, D+1 00:00) local, even across a DST change."""
+    from datetime import date, datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from airflow.sdk import CronDataIntervalTimetable
+
+    from newsroom.config import load_sources
+    from newsroom.digest.window import day_for_interval, day_window
+    from newsroom.settings import Settings
+
+    dag = dagbag.dags["newsroom_digest"]
+    src = load_sources(Settings().sources)
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    assert isinstance(dag.timetable, CronDataIntervalTimetable)
+    tt = coerce_to_core_timetable(dag.timetable)  # what the scheduler runs
+    tz = ZoneInfo(src.timezone)
+    # 2026-03-29 is the spring-forward day in Europe/London: a 23-hour local day.
+    for d in [date(2026, 4, 9), date(2026, 3, 29), date(2026, 10, 25)]:
+        start = datetime(d.year, d.month, d.day, src.digest.hour, tzinfo=tz)
+        info = tt.next_dagrun_info(last_automated_data_interval=None,
+                                   restriction=TimeRestriction(earliest=start.astimezone(timezone.utc),
+                                                               latest=None, catchup=True))
+        iv = info.data_interval
+        assert iv.start == start.astimezone(timezone.utc)
+        assert iv.end.astimezone(tz).date() == date.fromordinal(d.toordinal() + 1)
+        assert day_for_interval(iv.start, iv.end, tz) == d
+        lo, hi = day_window(d, tz)
+        assert lo.astimezone(tz).hour == 0 and hi.astimezone(tz).hour == 0
+        assert (hi - lo).total_seconds() / 3600 == {date(2026, 3, 29): 23, date(2026, 10, 25): 25}.get(d, 24)
