@@ -317,7 +317,7 @@ class RedditClient:
             status = resp.status_code
             log.debug("reddit: GET %s → %s (remaining %s)", resp.url.copy_with(query=None), status,
                       resp.headers.get("x-ratelimit-remaining", "?"))
-            if status == 200 and resp.url.path.rstrip("/").endswith("/subreddits/search") \
+            if status == 200 and resp.url.path.rstrip("/").removesuffix(".json").endswith("/subreddits/search") \
                     and "/subreddits/search" not in path:
                 # Reddit answers an unknown subreddit by redirecting to a search.
                 raise RedditError("not_found", status=404, url=url, detail="redirected to subreddit search")
