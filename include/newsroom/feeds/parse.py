@@ -244,17 +244,33 @@ def _entry_datetime(entry) -> datetime | None:
 # --------------------------------------------------------------------------- entries
 
 _WS = re.compile(r"\s+")
+_WS_LINES = re.compile(r"[ \t]*\n\s*\n\s*")
 _FEED_LINK_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
                     "application/rdf+xml", "application/xml", "text/xml")
 
 
-def _plain(value: str | None) -> str | None:
-    """One-line plain text (titles, names)."""
+def _is_html(value: str, detail) -> bool:
+    """feedparser tells whether a text construct is HTML (``text/html``,
+    ``application/xhtml+xml``) or plain text, which may contain a literal ``<``.
+    Without that (e.g. a summary feedparser copied from ``content``), guess."""
+    kind = (detail or {}).get("type")
+    return "html" in kind if kind else looks_like_html(value)
+
+
+def _text(value: str | None, detail=None) -> str | None:
+    """Multi-line plain text of a feed text construct (summaries)."""
     if not value:
         return None
-    text = html_to_text(value) if looks_like_html(value) else value
-    text = _WS.sub(" ", text).strip()
+    text = html_to_text(value) if _is_html(value, detail) else _WS_LINES.sub("\n\n", value).strip()
     return text or None
+
+
+def _plain(value: str | None, detail=None) -> str | None:
+    """One-line plain text (titles, names, tags)."""
+    text = _text(value, detail)
+    if not text:
+        return None
+    return _WS.sub(" ", text).strip() or None
 
 
 def _absolute(link: str | None, base: str) -> str | None:
@@ -316,6 +332,12 @@ def _guid(entry, url: str | None, title: str | None, published: datetime | None)
     return "sha256:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+def _fingerprint(entry: FeedEntry) -> str:
+    raw = "|".join((entry.url or "", entry.title or "", entry.published_at.isoformat() if entry.published_at else "",
+                    (entry.summary or "")[:500]))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
 def _tags(entry) -> list[str]:
     seen: dict[str, None] = {}
     for t in entry.get("tags") or []:
@@ -332,9 +354,9 @@ def _author(entry) -> str | None:
 
 def _to_entry(entry, base: str) -> FeedEntry:
     url = _entry_url(entry, base)
-    title = _plain(entry.get("title"))
+    title = _plain(entry.get("title"), entry.get("title_detail"))
     published = _entry_datetime(entry)
-    summary = html_to_text(entry.get("summary")) or None
+    summary = _text(entry.get("summary"), entry.get("summary_detail"))
     return FeedEntry(
         guid=_guid(entry, url, title, published),
         url=url,
@@ -416,15 +438,26 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     fmt = result.get("version") or None
     raw_entries = result.get("entries") or []
     entries: list[FeedEntry] = []
-    skipped = 0
+    skipped = duplicates = 0
+    seen: set[str] = set()
     for raw in raw_entries:
         try:
-            entries.append(_to_entry(raw, base))
+            entry = _to_entry(raw, base)
         except Exception as exc:  # one odd entry must not lose the others
             skipped += 1
             log.warning("skipping an entry of %s: %r", url, exc)
+            continue
+        if entry.guid in seen:
+            # Some feeds reuse a guid for different posts (Scripting News does);
+            # the guid is the load key, so a repeat gets a stable derived one.
+            entry.guid = f"{entry.guid}#{_fingerprint(entry)}"
+            if entry.guid in seen:  # the very same item twice
+                duplicates += 1
+                continue
+        seen.add(entry.guid)
+        entries.append(entry)
 
-    title = _plain(feed.get("title"))
+    title = _plain(feed.get("title"), feed.get("title_detail"))
     link = _absolute(feed.get("link"), base)
     bozo = bool(result.get("bozo"))
 
@@ -445,6 +478,8 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
         warnings.append(_bozo_reason(result))
     if skipped:
         warnings.append(f"{skipped} entries could not be read")
+    if duplicates:
+        warnings.append(f"{duplicates} repeated entries dropped")
     return ParsedFeed(
         title=title,
         link=link,
