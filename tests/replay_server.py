@@ -34,6 +34,7 @@ class Route:
     delay_s: float = 0.0
     drip_s: float | None = None  # send one byte every drip_s seconds, forever
     gzip: bool = False
+    chunked: bool = False  # send the body with Transfer-Encoding: chunked (no Content-Length)
     handler: Callable[["BaseHTTPRequestHandler"], tuple[int, dict[str, str], bytes]] | None = None
 
 
@@ -106,7 +107,26 @@ class ReplayServer:
                     headers["Content-Encoding"] = "gzip"
                     if not body.startswith(b"\x1f\x8b"):
                         body = _gzip.compress(body)
+                if route.chunked:
+                    self._send_chunked(route.status, headers, body, head)
+                    return
                 self._send(route.status, headers, body, head)
+
+            def _send_chunked(self, status, headers, body, head, size=65536):
+                try:
+                    self.send_response(status)
+                    for k, v in headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    if head:
+                        return
+                    for i in range(0, len(body), size):
+                        piece = body[i : i + size]
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _send(self, status, headers, body, head):
                 try:
@@ -158,7 +178,7 @@ class ReplayServer:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> "ReplayServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 

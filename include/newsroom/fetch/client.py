@@ -391,7 +391,7 @@ class Fetcher:
         if not is_error and declared and declared.isdigit() and int(declared) > limit:
             raise _HopError("too_large", f"Content-Length {int(declared):,} is above the {limit:,}-byte cap")
         try:
-            body = BoundedBody(response.headers.get("content-encoding"), limit)
+            body = BoundedBody(response.headers.get("content-encoding"), limit, truncate=is_error)
         except DecodingFailed as exc:
             raise _HopError("decoding_error", str(exc)) from exc
         try:
@@ -405,7 +405,7 @@ class Fetcher:
             hop.body = body.finish()
         except TooLarge:
             if is_error:  # error bodies are informational: keep a truncated prefix
-                hop.body = bytes(body._buf[:limit])
+                hop.body = body.body
                 return
             raise _HopError("too_large", f"decoded body is above the {limit:,}-byte cap") from None
         except DecodingFailed as exc:

@@ -34,11 +34,13 @@ def accept_encoding() -> str:
     return "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 
 
+# Decoders return at most ``limit + 1`` bytes per call; one byte past the limit is how
+# they say "there is more than allowed" without producing (or holding) all of it.
+
+
 class _Identity:
     def decode(self, data: bytes, limit: int) -> bytes:
-        if len(data) > limit:
-            raise TooLarge
-        return data
+        return data[: limit + 1]
 
     def flush(self, limit: int) -> bytes:
         return b""
@@ -73,7 +75,7 @@ class _Zlib:
             self._started = True
             out += piece
             if len(out) > limit:
-                raise TooLarge
+                return bytes(out)
             if self._d.unconsumed_tail:
                 pending = self._d.unconsumed_tail
                 continue
@@ -86,12 +88,10 @@ class _Zlib:
     def flush(self, limit: int) -> bytes:
         # A truncated stream keeps what was decoded so far: the extractor can still use it.
         try:
-            rest = self._d.flush()
+            rest = self._d.flush(limit + 1)
         except zlib.error:
             return b""
-        if len(rest) > limit:
-            raise TooLarge
-        return rest
+        return rest[: limit + 1]
 
 
 class _Brotli:
@@ -107,8 +107,6 @@ class _Brotli:
                 out += self._d.process(b"", output_buffer_limit=min(limit - len(out) + 1, _STEP))
         except brotli.error as exc:
             raise DecodingFailed(f"invalid br data: {exc}") from exc
-        if len(out) > limit:
-            raise TooLarge
         return bytes(out)
 
     def flush(self, limit: int) -> bytes:
@@ -131,35 +129,51 @@ class BoundedBody:
     """Accumulates a response body through its Content-Encoding chain, capped at ``limit``.
 
     ``feed`` raises :class:`TooLarge` as soon as the decoded size would pass the cap and
-    :class:`DecodingFailed` on corrupt data; ``finish`` returns the body.
+    :class:`DecodingFailed` on corrupt data; ``finish`` returns the body. With
+    ``truncate=True`` the first ``limit`` bytes are kept when :class:`TooLarge` is raised
+    (``body`` then holds that prefix) — for error pages, which are only informational.
     """
 
-    def __init__(self, content_encoding: str | None, limit: int):
+    def __init__(self, content_encoding: str | None, limit: int, truncate: bool = False):
         tokens = [t.strip().lower() for t in (content_encoding or "").split(",") if t.strip()]
         # Codings are listed in the order they were applied: undo them in reverse.
         self._chain = [_decoder_for(t)() for t in reversed(tokens)] or [_Identity()]
         self.limit = limit
+        self.truncate = truncate
         self._buf = bytearray()
 
     def _through(self, data: bytes, start: int = 0) -> bytes:
-        for dec in self._chain[start:]:
+        room = self.limit - len(self._buf)
+        last = len(self._chain) - 1
+        for i in range(start, len(self._chain)):
             if not data:
                 return b""
-            data = dec.decode(data, self.limit - len(self._buf))
+            data = self._chain[i].decode(data, room)
+            if i < last and len(data) > room:
+                # An inner coding already exceeds the cap (and kept input back): stop here.
+                raise TooLarge
         return data
 
-    def feed(self, chunk: bytes) -> None:
-        out = self._through(chunk)
-        self._buf += out
-        if len(self._buf) > self.limit:
+    def _add(self, out: bytes) -> None:
+        room = self.limit - len(self._buf)
+        if len(out) > room:
+            if self.truncate:
+                self._buf += out[:room]
             raise TooLarge
+        self._buf += out
+
+    def feed(self, chunk: bytes) -> None:
+        self._add(self._through(chunk))
 
     def finish(self) -> bytes:
         for i, dec in enumerate(self._chain):
             tail = dec.flush(self.limit - len(self._buf))
-            self._buf += self._through(tail, i + 1)
-        if len(self._buf) > self.limit:
-            raise TooLarge
+            self._add(self._through(tail, i + 1))
+        return bytes(self._buf)
+
+    @property
+    def body(self) -> bytes:
+        """What has been decoded so far (the kept prefix after a truncating TooLarge)."""
         return bytes(self._buf)
 
     @property

@@ -17,6 +17,7 @@ and that address is what gets checked.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from typing import Any
@@ -36,6 +37,8 @@ __all__ = [
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# What may appear in an (IDNA-encoded) host: names, IPv4, bracket-less IPv6 with zone.
+_HOST_CHARS = re.compile(r"^(?:[A-Za-z0-9._\-]+|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9._\-%]+)?\]?)$")
 
 
 class BlockedURL(ValueError):
@@ -141,6 +144,8 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ())
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise BlockedURL("invalid_url", f"invalid URL {url!r}: {exc}") from exc
     scheme = parsed.scheme.lower()
+    if not scheme and not parsed.host:
+        raise BlockedURL("invalid_url", f"{url!r} is not an absolute URL")
     if scheme not in ALLOWED_SCHEMES:
         raise BlockedURL("blocked_scheme", f"scheme {scheme or '(none)'!r} is not allowed (only http and https)")
     if parsed.userinfo:
@@ -150,6 +155,8 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ())
     host = parsed.host
     if not host:
         raise BlockedURL("invalid_url", f"URL {url!r} has no host")
+    if not _HOST_CHARS.match(parsed.raw_host.decode("ascii", errors="replace")):
+        raise BlockedURL("invalid_url", f"URL {url!r} has an invalid host {host!r}")
     if allow_private:
         return
     port = parsed.port or (443 if scheme == "https" else 80)
