@@ -58,6 +58,13 @@ class ReplayServer:
             def do_GET(self):
                 self._serve(head=False)
 
+            def do_POST(self):
+                # The request body is read up front and left on ``self.body`` for handlers
+                # (e.g. a fake OpenAI-compatible /v1/chat/completions endpoint).
+                length = int(self.headers.get("Content-Length") or 0)
+                self.body = self.rfile.read(length) if length else b""
+                self._serve(head=False)
+
             def _serve(self, head: bool):
                 full = self.path
                 path = urlsplit(full).path
