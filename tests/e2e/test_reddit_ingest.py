@@ -237,3 +237,33 @@ def test_unknown_and_disabled_subreddits(replay_server, settings, warehouse):
         == "not_configured"
     out = ingest_subreddit("off", settings=settings, run_key="r", sources=sources, engine=warehouse)
     assert out["status"] == "skipped" and out["requests"] == 0 and replay_server.requests == []
+
+
+def test_link_post_article_is_fetched_extracted_and_linked(rr, replay_server, corpus, settings, warehouse):
+    """Done-when: after one run the warehouse holds the linked article's full text.
+    A real 2026 link post is pointed at a real article page served locally."""
+    pytest.importorskip("newsroom.extract.pool", reason="the extraction stage (newsroom.extract) is not in yet")
+    popular = json.loads((corpus / "reddit/listings/r_popular_hot_2026-04-13.json").read_bytes())
+    link = next(c for c in popular["data"]["children"] if c["data"]["domain"] == "newrepublic.com")
+    truth = json.loads((corpus / "extraction/ground-truth.json").read_bytes())
+    page_id = sorted(truth)[0]
+    page_url = rr.server.add("/news/story.html", body=(corpus / f"extraction/html/{page_id}.html").read_bytes(),
+                             content_type="text/html; charset=utf-8")
+    link["data"].update(url=page_url, domain="127.0.0.1", score=500)
+    children = [rr.submission(f) for f in THREADS.values()] + [link]
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body(children))
+    rr.thread(link["data"]["id"], body=json.dumps([json.loads(rr.listing_body([link])),
+                                                   json.loads(rr.listing_body([]))]).encode())
+    sources = sources_for(replay_server, LOCALLLAMA)
+
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="r1", sources=sources, engine=warehouse)
+    assert out["status"] == "ok" and out["posts"] == 6 and out["articles"] == 3  # 2 self posts + the link
+    with warehouse.connect() as conn:
+        post = conn.execute(select(RedditPost.__table__).where(RedditPost.id == link["data"]["id"])).one()
+        art = conn.execute(select(Article.__table__).where(Article.id == post.article_id)).one()
+    assert post.link_kind == "article" and art.origin == "reddit" and art.extraction_status == "ok"
+    words = truth[page_id]["articleBody"].split()
+    assert " ".join(words[20:32]) in " ".join(art.text.split())
+    assert replay_server.hits("/news/story.html") == 1
+    again = ingest_subreddit("LocalLLaMA", settings=settings, run_key="r2", sources=sources, engine=warehouse)
+    assert again["articles"] == 0 and replay_server.hits("/news/story.html") == 1  # linked once, not refetched
