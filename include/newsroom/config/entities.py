@@ -176,12 +176,13 @@ def _cross_checks(data: dict, model: EntitiesFile) -> list[str]:
     problems: list[str] = []
 
     def label(i: int, e: Entity) -> str:
-        return f"entities[{i}] {e.id!r}"
+        # Same shape as pydantic errors ("entities[3] 'Name' → field").
+        return f"entities[{i}] {e.name!r}"
 
     first_index: dict[str, int] = {}
     for i, e in enumerate(model.entities):
         if e.id in first_index:
-            problems.append(f"{label(i, e)} → id: duplicate id, already used by entities[{first_index[e.id]}]")
+            problems.append(f"{label(i, e)} → id: duplicate id {e.id!r}, already used by entities[{first_index[e.id]}]")
         else:
             first_index[e.id] = i
 
@@ -208,7 +209,7 @@ def _cross_checks(data: dict, model: EntitiesFile) -> list[str]:
                 if other is not None and other[1].id != e.id:
                     problems.append(
                         f"{label(i, e)} → {field}: alias {term!r} is already claimed by "
-                        f"entities[{other[0]}] {other[1].id!r} ({other[2]!r})"
+                        f"entities[{other[0]}] {other[1].name!r} (id {other[1].id!r})"
                     )
             (sensitive if cs else insensitive).setdefault(key, (i, e, term))
 
