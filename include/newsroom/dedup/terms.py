@@ -20,6 +20,7 @@ used to find candidate neighbours within the time window.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from functools import lru_cache
 
@@ -39,7 +40,18 @@ LANGS = ("en",)
 TITLE_MIX = 0.4
 ENTITY_WEIGHT = 0.15
 TIME_PENALTY = 0.2  # score lost at the edge of the window
-STORY_THRESHOLD = 0.3
+MIN_BODY_FOR_TITLE = 0.2  # similar titles alone (a site's name in every <title>) link nothing
+STORY_THRESHOLD = 0.35
+# Two pages of one site share its boilerplate (author bios, recurring names, the
+# site's own name), which inflates their similarity: they need stronger evidence.
+SAME_OUTLET_THRESHOLD = 0.45
+
+
+def story_threshold(outlet_a: str | None, outlet_b: str | None) -> float:
+    """The score two articles need to be linked into one story."""
+    if outlet_a and outlet_b and outlet_a.casefold() == outlet_b.casefold():
+        return SAME_OUTLET_THRESHOLD
+    return STORY_THRESHOLD
 
 
 @lru_cache(maxsize=200_000)
@@ -81,6 +93,19 @@ def term_vector(text: str | None, language: str | None = None, limit: int = VECT
     return {t: round(w / norm, 6) for t, w in top}
 
 
+_TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|::|·|•)\s+")
+
+
+def headline(title: str | None) -> str | None:
+    """The title without the site-name segment pages append ("Story title | Site Name")."""
+    if not title:
+        return title
+    parts = _TITLE_SEPARATORS.split(title.strip())
+    while len(parts) > 1 and len(parts[-1].split()) <= 4 and len(parts[-1]) < len(" ".join(parts[:-1])):
+        parts = parts[:-1]
+    return " - ".join(parts)
+
+
 def index_terms(vector: dict[str, float], limit: int = INDEX_TERMS) -> list[str]:
     """The terms an article is found by: its strongest ones."""
     return [t for t, _ in sorted(vector.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
@@ -107,14 +132,15 @@ def story_similarity(
     """How likely two articles cover the same event, 0 outside the window.
 
     Symmetric and a function of the two articles only (see module doc). The title
-    can only raise the score (some outlets' titles are generic: "Model release").
+    can only raise the score (some outlets' titles are generic: "Model release"),
+    and only when the texts already have something in common.
     Shared tracked entities add evidence when both articles have been tagged.
     """
     if hours_apart > window_hours:
         return 0.0
     body = cosine(body_a, body_b)
     score = body
-    if title_a and title_b:
+    if title_a and title_b and body >= MIN_BODY_FOR_TITLE:
         score = max(score, TITLE_MIX * cosine(title_a, title_b) + (1 - TITLE_MIX) * body)
     if entities_a and entities_b:
         score += ENTITY_WEIGHT * weighted_jaccard(entities_a, entities_b)

@@ -50,8 +50,9 @@ class LshBand(Base):
 
     __tablename__ = "lsh_bands"
 
-    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    # bucket first: lookups are ``bucket IN (…)`` on the primary key's leading column.
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
                                             index=True)
 

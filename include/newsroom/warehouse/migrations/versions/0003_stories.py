@@ -1,7 +1,7 @@
 """Dedup signatures, stories, story membership and merges (owned by the dedup stage)
 
 Also the two lookup tables that keep comparisons incremental: ``lsh_bands``
-(MinHash LSH buckets, looked up on (band, bucket)) and ``article_terms`` (an
+(MinHash LSH buckets, looked up on their primary key (bucket, band, article)) and ``article_terms`` (an
 inverted index of each article's strongest terms, looked up on (term, time)).
 
 Revision ID: 0003_stories
@@ -56,11 +56,11 @@ def upgrade() -> None:
     op.create_index(op.f('ix_article_terms_article_id'), 'article_terms', ['article_id'], unique=False)
     op.create_index('ix_article_terms_term_at', 'article_terms', ['term', 'at'], unique=False)
     op.create_table('lsh_bands',
-    sa.Column('band', sa.SmallInteger(), nullable=False),
     sa.Column('bucket', sa.BigInteger(), nullable=False),
+    sa.Column('band', sa.SmallInteger(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_lsh_bands_article_id_articles'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('band', 'bucket', 'article_id', name=op.f('pk_lsh_bands'))
+    sa.PrimaryKeyConstraint('bucket', 'band', 'article_id', name=op.f('pk_lsh_bands'))
     )
     op.create_index(op.f('ix_lsh_bands_article_id'), 'lsh_bands', ['article_id'], unique=False)
     op.create_table('stories',
