@@ -128,7 +128,7 @@ def _kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return "not globally routable"
 
 
-def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ()) -> None:
+def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = (), resolve: bool = True) -> None:
     """Refuse ``url`` unless it is an http(s) URL without credentials whose host
     resolves only to public addresses.
 
@@ -136,6 +136,9 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ())
     ``allow_private`` skips the address check (tests, intranet deployments);
     ``allow_hosts`` exempts single ``host`` or ``host:port`` entries from it (an
     operator's explicit exception — scheme and credential checks still apply).
+    ``resolve=False`` checks IP literals but leaves host names to the caller — the
+    fetcher does that, because :class:`GuardedBackend` resolves and checks names at
+    connect time anyway and one DNS lookup per hop is enough.
     """
     import httpx
 
@@ -166,6 +169,8 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = ())
         literal = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         literal = None
+    if literal is None and not resolve:
+        return
     addresses = [str(literal)] if literal is not None else resolve_host(host, port)
     check_addresses(host, port, addresses)
 

@@ -346,11 +346,6 @@ def test_connection_refused_is_a_connection_error(replay_server, fetcher):
     assert r.error == "connection_error" and r.status is None and r.error_detail
 
 
-def test_tls_handshake_failure_is_a_tls_error(replay_server, fetcher):
-    replay_server.add("/", body=b"plain http")
-    r = fetcher.get(f"https://127.0.0.1:{replay_server.port}/")
-    assert r.error == "tls_error"
-
 
 @pytest.mark.parametrize("url", ["not a url", "http://", "http://exa mple.com/", "http://[::1/"])
 def test_invalid_urls(fetcher, url, requests_log):
