@@ -306,7 +306,12 @@ def _attach_entities(conn: Connection, bundles: list[StoryBundle]) -> None:
                 d["sal"] += float(row.salience or 0.0)
         ents = []
         for eid, d in agg.items():
-            primary = d["in_title"] or (n > 1 and 2 * d["articles"] >= n) or (n == 1 and d["mentions"] >= 2)
+            # What the story is *about*: named by most of its sources (a tie counts when it is in a
+            # title); for a single article, in its title or mentioned repeatedly.
+            if n == 1:
+                primary = d["in_title"] or d["mentions"] >= 2
+            else:
+                primary = 2 * d["articles"] > n or (2 * d["articles"] == n and d["in_title"])
             ents.append(StoryEntity(
                 id=eid, name=d["name"] or eid, type=d["type"], article_count=d["articles"], mentions=d["mentions"],
                 in_title=d["in_title"], salience=round(d["sal"] / n, 6), primary=primary,

@@ -28,7 +28,8 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that
 # start syntax in Markdown, HTML or Obsidian (wikilinks, embeds, tags, math, comments,
 # highlights, block references, footnotes).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$=%^&!])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$^])")
+_DOUBLED = re.compile(r"([%=])\1+")  # "%%comment%%" and "==highlight==" need two in a row
 _LINE_START = re.compile(r"^(\s*)([-+>:]|\d+[.)])")
 TITLE_LIMIT = 300
 
@@ -43,6 +44,7 @@ def inline(text: Any, limit: int = 2000) -> str:
         cut = s.rfind(" ", 0, limit - 1)
         s = s[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
     s = _MD_SPECIAL.sub(r"\\\1", s)
+    s = _DOUBLED.sub(lambda m: ("\\" + m.group(1)) * len(m.group(0)), s)
     s = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
     return s
 
@@ -93,7 +95,8 @@ def wikilink(target: str, alias: str | None = None) -> str:
         raise ValueError(f"unsafe wikilink target {target!r}")
     if alias is None or alias == target:
         return f"[[{target}]]"
-    a = re.sub(r"[\[\]|#^]", " ", plain(alias, 200)).strip()
+    # Inside [[…]] backslash escapes don't work: drop what could close the link or open HTML.
+    a = re.sub(r"\s+", " ", re.sub(r"[\[\]|#^<>`$%=]", " ", plain(alias, 200))).strip()
     return f"[[{target}|{a}]]" if a and a != target else f"[[{target}]]"
 
 

@@ -32,7 +32,7 @@ UTC = timezone.utc
 
 
 def table(name: str) -> Table:
-    return Base.metadata.tables.get(name) or _fallback.tables[name]
+    return Base.metadata.tables[name] if name in Base.metadata.tables else _fallback.tables[name]
 
 
 def ensure_stage_tables(engine) -> None:
