@@ -1,0 +1,183 @@
+"""Page bytes → :class:`~newsroom.records.Extraction` (article text and metadata).
+
+The body text is exactly what ``trafilatura.extract(html_bytes)`` returns with
+its default settings: that is the configuration measured on the article
+extraction benchmark (``benchmarks/extraction_quality.py``), and any tuning
+here would have to beat it there first. Metadata (title, author, date,
+sitename, canonical URL, description) comes from the same trafilatura call
+(``with_metadata=True`` on the same parsed tree, so the page is parsed once);
+the metadata header trafilatura would prepend to the text is left out.
+
+Outcomes (``Extraction.status``):
+
+* ``ok``: text from the page.
+* ``feed_content``: the page gave no text, or too little to be the article
+  (paywall teaser, consent wall, JS-only page), and the feed carried the
+  article: its HTML becomes the text and ``reason`` says why the page was not used.
+* ``failed``: neither; ``reason`` is ``empty_body``, ``not_html``,
+  ``no_text_extracted`` or ``extractor_error: …``.
+
+``extract_article`` never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+from trafilatura.core import bare_extraction, determine_returnstring
+from trafilatura.metadata import extract_metadata
+from trafilatura.settings import Extractor, set_date_params
+from trafilatura.utils import load_html
+
+from newsroom.extract.text import html_to_text
+from newsroom.records import Extraction
+
+log = logging.getLogger(__name__)
+
+__all__ = ["extract_article", "MIN_ARTICLE_WORDS"]
+
+# Below this many words a page's text is treated as "too little" when the
+# feed offers more: teasers and consent walls are shorter, real articles longer.
+MIN_ARTICLE_WORDS = 60
+
+# htmldate keeps the time and zone when the page gives them (article:published_time).
+_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"OggS", b"ID3",
+                 b"RIFF", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
+_LANG_PATTERNS = (
+    re.compile(rb"""<html\b[^>]*?\b(?:xml:)?lang\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""", re.IGNORECASE),
+    re.compile(rb"""<meta\b[^>]*?http-equiv\s*=\s*["']?content-language["']?[^>]*?content\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""",
+               re.IGNORECASE),
+    re.compile(rb"""<meta\b[^>]*?property\s*=\s*["']?og:locale["']?[^>]*?content\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""",
+               re.IGNORECASE),
+)
+_WORD = re.compile(r"\w+")
+
+
+def _date_params() -> dict:
+    # trafilatura's defaults (original date, extensive search, no future dates) plus the time of day.
+    return {**set_date_params(True), "outputformat": _DATE_FORMAT}
+
+
+def _options(url: str) -> Extractor:
+    return Extractor(output_format="txt", with_metadata=True, url=url, date_params=_date_params())
+
+
+def _as_utc(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    for fmt in (_DATE_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
+        try:
+            dt = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)  # a date alone, or no zone given
+        return dt.astimezone(timezone.utc)
+    return None
+
+
+def _language(html: bytes) -> str | None:
+    head = html[:65536]
+    for pattern in _LANG_PATTERNS:
+        m = pattern.search(head)
+        if m:
+            return m.group(1).decode("ascii").lower()
+    return None
+
+
+def _absolute(candidate: str | None, base: str) -> str | None:
+    if not candidate:
+        return None
+    try:
+        url = urljoin(base, candidate.strip())
+    except ValueError:
+        return None
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _looks_binary(html: bytes) -> bool:
+    head = html[:1024].lstrip()
+    if head.startswith(_BINARY_MAGIC):
+        return True
+    # UTF-16 HTML has NULs too, but then every other byte is one.
+    nuls = head.count(b"\x00")
+    return nuls > 0 and not (head[:2] in (b"\xff\xfe", b"\xfe\xff") or nuls * 3 >= len(head))
+
+
+def _words(text: str | None) -> int:
+    return len(_WORD.findall(text or ""))
+
+
+def _with_metadata(result: Extraction, doc, html: bytes, url: str) -> Extraction:
+    if doc is not None:
+        result.title = doc.title or None
+        result.author = doc.author or None
+        result.published_at = _as_utc(doc.date)
+        result.sitename = doc.sitename or None
+        result.description = doc.description or None
+        result.canonical_url = _absolute(doc.url, url)
+    result.language = _language(html)
+    return result
+
+
+def _without_page(url: str, reason: str, feed_fallback: str | None, doc=None, html: bytes = b"") -> Extraction:
+    """The page is unusable: the feed's own content if it has any, else a recorded failure."""
+    text = html_to_text(feed_fallback) if feed_fallback else ""
+    if text.strip():
+        result = Extraction(url=url, status="feed_content", reason=reason, text=text)
+    else:
+        result = Extraction(url=url, status="failed", reason=reason)
+    return _with_metadata(result, doc, html, url)
+
+
+def _extract(html: bytes, url: str, feed_fallback: str | None) -> Extraction:
+    if not html or not html.strip():
+        return _without_page(url, "empty_body", feed_fallback)
+    if _looks_binary(html):
+        return _without_page(url, "not_html", feed_fallback)
+    options = _options(url)
+    doc = bare_extraction(html, options=options)
+    if doc is None:
+        # Rare path: parse again only to tell "not HTML" from "no article text".
+        tree = load_html(html)
+        if tree is None:
+            return _without_page(url, "not_html", feed_fallback, html=html)
+        meta = extract_metadata(tree, url, options.date_params)
+        return _without_page(url, "no_text_extracted", feed_fallback, meta, html)
+    # The text exactly as trafilatura.extract() renders it (no metadata header).
+    options.with_metadata = False
+    text = determine_returnstring(doc, options).strip()
+    if not text:
+        return _without_page(url, "no_text_extracted", feed_fallback, doc, html)
+    if feed_fallback:
+        words = _words(text)
+        fallback = html_to_text(feed_fallback)
+        if words < MIN_ARTICLE_WORDS and _words(fallback) > words:
+            return _with_metadata(
+                Extraction(url=url, status="feed_content", reason=f"page_text_too_short: {words} words",
+                           text=fallback),
+                doc, html, url)
+    return _with_metadata(Extraction(url=url, status="ok", text=text), doc, html, url)
+
+
+def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None) -> Extraction:
+    """Extract the article in ``html`` (the page's raw bytes) fetched from ``url``.
+
+    ``feed_fallback`` is the HTML the feed itself carried for this entry
+    (``FeedEntry.content`` or its summary); it is used only when the page
+    yields no or too little text. Never raises.
+    """
+    try:
+        return _extract(html, url, feed_fallback)
+    except Exception as exc:  # a crash in the extractor is one failed page, not a failed batch
+        log.warning("extractor error on %s: %r", url, exc)
+        reason = f"extractor_error: {type(exc).__name__}: {exc}"[:500]
+        try:
+            return _without_page(url, reason, feed_fallback)
+        except Exception:
+            return Extraction(url=url, status="failed", reason=reason)
