@@ -290,7 +290,8 @@ def _attach_entities(conn: Connection, bundles: list[StoryBundle]) -> None:
             select(ae.c.article_id, ae.c.entity_id, ae.c.mentions, ae.c.in_title, ae.c.salience,
                    e.c.name, e.c.type, e.c.aliases)
             .join(e, e.c.id == ae.c.entity_id)
-            .where(ae.c.article_id.in_(chunk))
+            # an entity dropped from the entities file stays in old notes, but makes no new lines
+            .where(ae.c.article_id.in_(chunk), e.c.active.isnot(False))
         ):
             per_article[row.article_id].append(row)
     for b in bundles:

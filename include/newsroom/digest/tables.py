@@ -38,6 +38,7 @@ entities = table(
     column("description", Text),
     column("links", JSON),
     column("related", JSON),
+    column("active", Boolean),
 )
 article_entities = table(
     "article_entities",

@@ -1,8 +1,7 @@
 """Rows the digest reads, written straight into a migrated warehouse.
 
-Uses the owning stage's table when its model is registered (so Python-side
-defaults apply), else a table with the shape agreed in docs/schema-plan.md,
-created here if the stage's migration has not landed yet.
+Uses the owning stages' own tables (their models register them on
+``Base.metadata``, so Python-side defaults apply) on the real migrated schema.
 """
 
 from __future__ import annotations
@@ -10,37 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, String, Table, Text, inspect
+from sqlalchemy import Table
 
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema import Base
-from newsroom.warehouse.schema.base import UTCDateTime
-
-_fallback = MetaData()
-Table("entities", _fallback, Column("id", String(200), primary_key=True), Column("name", Text),
-      Column("type", String(60)), Column("parent_id", String(200)), Column("categories", JSON),
-      Column("aliases", JSON), Column("description", Text), Column("links", JSON), Column("related", JSON),
-      Column("updated_at", UTCDateTime()))
-Table("article_entities", _fallback, Column("article_id", Integer, primary_key=True),
-      Column("entity_id", String(200), primary_key=True), Column("mentions", Integer), Column("in_title", Boolean),
-      Column("first_position", Integer), Column("salience", Float))
-Table("story_entities", _fallback, Column("story_id", Integer, primary_key=True),
-      Column("entity_id", String(200), primary_key=True), Column("article_count", Integer),
-      Column("mentions", Integer), Column("salience", Float))
 
 UTC = timezone.utc
 
 
 def table(name: str) -> Table:
-    return Base.metadata.tables[name] if name in Base.metadata.tables else _fallback.tables[name]
-
-
-def ensure_stage_tables(engine) -> None:
-    """Create the entity tables if their migration is still a placeholder."""
-    present = set(inspect(engine).get_table_names())
-    missing = [t for n, t in _fallback.tables.items() if n not in present]
-    if missing:
-        _fallback.create_all(engine, tables=missing)
+    """The owning stage's table (its model registers it on ``Base.metadata``)."""
+    return Base.metadata.tables[name]
 
 
 def add_article(conn, url: str, *, outlet: str, title: str, text: str, published_at: datetime | None,
@@ -106,7 +85,7 @@ def add_reddit(conn, post_id: str, *, article_id: int | None, url: str, subreddi
 
 
 def count(conn, name: str, **where) -> int:
-    t = table(name) if name in Base.metadata.tables or name in _fallback.tables else sa.table(name)
+    t = table(name)
     q = sa.select(sa.func.count()).select_from(t)
     for k, v in where.items():
         q = q.where(t.c[k] == v)

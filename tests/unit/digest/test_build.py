@@ -31,7 +31,6 @@ def _text(i: int, topic: str) -> str:
 def day(warehouse):
     """A small day: one 3-outlet story, one single-article story, one loose undated article, a
     duplicate and an article of the next local day (both must be ignored)."""
-    R.ensure_stage_tables(warehouse)
     with warehouse.begin() as c:
         R.add_entity(c, "meta", "Meta", "company", categories=["MOC - Major Companies"], aliases=["Meta Platforms"],
                      description="Owner of Facebook, Instagram and WhatsApp.",
@@ -123,7 +122,7 @@ def test_digest_rows_and_notes(warehouse, settings, day):
         assert [s["article_id"] for s in items[0].sources] == [day["a"], day["b"], day["c"]]
         assert items[0].summary_method == "extractive" and "Muse Spark" in items[0].summary
         tl = c.execute(select(EntityTimeline.entity_id, EntityTimeline.story_id)).all()
-        assert sorted(tl) == [("meta", 100), ("muse-spark", 100)]  # llama: one article of three, not in title... 
+        assert sorted(tl) == [("meta", 100), ("muse-spark", 100)]  # llama: in one title of three sources
         d = c.execute(select(Digest)).one()
         assert (d.title, d.articles_count, d.stories_count, d.path) == (
             "2026-04-09-AI-Digest", 4, 3, "digests/2026-04-09-AI-Digest.md")
