@@ -240,7 +240,13 @@ class Fetcher:
                 for fut in done:
                     host, u = running.pop(fut)
                     in_flight[host] -= 1
-                    results[u] = fut.result()
+                    try:
+                        results[u] = fut.result()
+                    except Exception as exc:  # a bug for one URL must not lose the whole batch
+                        log.exception("fetching %s failed unexpectedly", u)
+                        results[u] = FetchResult(
+                            url=u, error="internal_error", error_detail=f"{type(exc).__name__}: {exc}"
+                        )
         return results
 
     def crawl_delay(self, url: str) -> float | None:
@@ -264,8 +270,10 @@ class Fetcher:
             log.exception("on_request callback failed for %s", result.url)
 
     def _follow(self, result, url, deadline, cap, etag, last_modified, accept, headers, kind, check_robots) -> None:
-        req_headers: dict[str, str] = {"Accept": accept or "*/*"}
-        req_headers.update(headers or {})
+        req_headers = httpx.Headers({"Accept": "*/*"})
+        req_headers.update(headers or {})  # case-insensitive: a caller's "accept" replaces ours
+        if accept:
+            req_headers["Accept"] = accept
         if etag:
             req_headers["If-None-Match"] = etag
         if last_modified:
@@ -294,8 +302,8 @@ class Fetcher:
             if first_origin is None:
                 first_origin = _origin(parsed)
             elif _origin(parsed) != first_origin:
-                for h in [k for k in req_headers if k.lower() in _ORIGIN_BOUND]:
-                    del req_headers[h]
+                for h in _ORIGIN_BOUND:
+                    req_headers.pop(h, None)
             if robots and not self.robots.allowed(current):
                 return self._fail(result, "robots", f"{current} is disallowed by robots.txt for our user agent")
             if time.monotonic() >= deadline:

@@ -367,3 +367,12 @@ def test_on_request_failure_does_not_lose_the_fetch(replay_server):
     url = replay_server.add("/x", body=b"kept")
     with Fetcher(_policy(), on_request=boom) as f:
         assert f.get(url).body == b"kept"
+
+
+def test_caller_headers_merge_case_insensitively(replay_server, fetcher):
+    url = replay_server.add("/h", body=b"ok")
+    fetcher.get(url, headers={"accept": "text/html", "X-Extra": "1"})
+    sent = replay_server.requests[-1][2]
+    assert sent["accept"] == "text/html" and sent["x-extra"] == "1"
+    fetcher.get(url, headers={"accept": "text/html"}, accept="application/atom+xml")
+    assert replay_server.requests[-1][2]["accept"] == "application/atom+xml"

@@ -15,7 +15,7 @@ class InFlight:
     """A route handler that records how many requests are being served at once,
     overall and per Host header."""
 
-    def __init__(self, hold_s: float = 0.15):
+    def __init__(self, hold_s: float = 0.25):
         self.hold_s = hold_s
         self.lock = threading.Lock()
         self.now: Counter[str] = Counter()
