@@ -19,7 +19,6 @@ import email.utils
 import functools
 import logging
 import ssl
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
