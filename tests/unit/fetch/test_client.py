@@ -376,3 +376,42 @@ def test_caller_headers_merge_case_insensitively(replay_server, fetcher):
     assert sent["accept"] == "text/html" and sent["x-extra"] == "1"
     fetcher.get(url, headers={"accept": "text/html"}, accept="application/atom+xml")
     assert replay_server.requests[-1][2]["accept"] == "application/atom+xml"
+
+
+@pytest.mark.parametrize("encoding", ["br", "deflate"])
+def test_other_encoding_bombs_are_refused_with_bounded_memory(replay_server, encoding):
+    zeros = bytes(30 * 1024 * 1024)
+    payload = brotli.compress(zeros, quality=5) if encoding == "br" else zlib.compress(zeros, 9)
+    del zeros
+    replay_server.add("/bomb", handler=lambda h: (200, {"Content-Encoding": encoding}, payload))
+    with Fetcher(_policy(max_bytes=1_000_000)) as f:
+        tracemalloc.start()
+        try:
+            r = f.get(replay_server.url("/bomb"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert r.error == "too_large"
+    assert peak < 6_000_000, f"peak {peak:,} bytes"
+
+
+def test_host_name_resolving_to_loopback_is_refused_at_connect(replay_server):
+    """check_url leaves names to the pinning backend; the refusal must still happen
+    before anything is sent, and must not be logged as a request."""
+    replay_server.add("/x", body=b"secret")
+    log = []
+    with Fetcher(_policy(allow_private_networks=False), on_request=lambda r, k: log.append(r)) as f:
+        r = f.get(f"http://localhost:{replay_server.port}/x")
+    assert r.error == "blocked_address" and "loopback" in r.error_detail
+    assert replay_server.hits("/x") == 0 and log == []
+
+
+def test_policy_from_settings(monkeypatch):
+    from newsroom.settings import Settings
+
+    monkeypatch.setenv("NEWSROOM_USER_AGENT", "digest-bot/2.0")
+    monkeypatch.setenv("NEWSROOM_ALLOW_PRIVATE_NETWORKS", "true")
+    p = FetchPolicy.from_settings(Settings(), max_bytes=123)
+    assert p.user_agent == "digest-bot/2.0" and p.allow_private_networks is True and p.max_bytes == 123
+    monkeypatch.delenv("NEWSROOM_ALLOW_PRIVATE_NETWORKS")
+    assert FetchPolicy.from_settings(Settings()).allow_private_networks is False
