@@ -37,12 +37,15 @@ from .llm import LLMSummariser
 from .ranking import RankingWeights, StorySignals, rank_stories
 from .render import front_matter, inline, link, plain, render, tag, wikilink
 from .summarize import SourceText, extractive_summary, one_line, story_category
+from .text import tokens
 from .vault import Vault, safe_name
 from .window import day_window
 
 DIGESTS_FOLDER = "digests"
 ENTITIES_FOLDER = "entities"
 MAX_SOURCES = 20
+PRIMARY_SALIENCE = 0.25  # mean salience (newsroom.entities.tagging, 0..1) for "the story is about it"
+MAX_PRIMARY = 8
 REDDIT_CUTOFF = timedelta(hours=12)  # engagement as it stood half a day after the day ended
 GENERATOR = "newsroom"
 
@@ -299,6 +302,8 @@ def _attach_entities(conn: Connection, bundles: list[StoryBundle]) -> None:
         n = max(1, len(b.articles))
         for art in b.articles:
             for row in per_article.get(art.id, []):
+                if not row.mentions:
+                    continue  # implied by a child ("Muse" from "Muse Spark"): not named by the article
                 d = agg.setdefault(row.entity_id, {"name": row.name, "type": row.type, "aliases": row.aliases,
                                                    "articles": 0, "mentions": 0, "in_title": False, "sal": 0.0})
                 d["articles"] += 1
@@ -307,18 +312,21 @@ def _attach_entities(conn: Connection, bundles: list[StoryBundle]) -> None:
                 d["sal"] += float(row.salience or 0.0)
         ents = []
         for eid, d in agg.items():
-            # What the story is *about*: named by most of its sources (a tie counts when it is in a
-            # title); for a single article, in its title or mentioned repeatedly.
+            # What the story is *about*: named by most of its sources, prominently (salience
+            # weighs title, lede and frequency); for a single article, its title or a salient mention.
+            mean_sal = d["sal"] / n
             if n == 1:
-                primary = d["in_title"] or d["mentions"] >= 2
+                primary = d["in_title"] or mean_sal >= PRIMARY_SALIENCE
             else:
-                primary = 2 * d["articles"] > n or (2 * d["articles"] == n and d["in_title"])
+                primary = 2 * d["articles"] > n and mean_sal >= PRIMARY_SALIENCE
             ents.append(StoryEntity(
                 id=eid, name=d["name"] or eid, type=d["type"], article_count=d["articles"], mentions=d["mentions"],
                 in_title=d["in_title"], salience=round(d["sal"] / n, 6), primary=primary,
                 forms=[d["name"] or eid, *_aliases(d["aliases"])],
             ))
-        ents.sort(key=lambda x: (not x.primary, -x.article_count, -x.salience, -x.mentions, x.name.casefold(), x.id))
+        ents.sort(key=lambda x: (not x.primary, -x.salience, -x.article_count, -x.mentions, x.name.casefold(), x.id))
+        for extra in ents[MAX_PRIMARY:]:
+            extra.primary = False
         b.entities = ents
 
 
@@ -410,9 +418,34 @@ def _signals(b: StoryBundle) -> StorySignals:
     )
 
 
+def _short_title(title: str, limit: int = 160) -> str:
+    """A source's title for the numbered list; some feeds put a whole paragraph there."""
+    t = plain(title, 2000)
+    if len(t) <= limit:
+        return t
+    cut = t.rfind(" ", 0, limit - 1)
+    return t[: cut if cut > limit // 2 else limit - 1].rstrip(" ,;:") + "…"
+
+
 def _headline(b: StoryBundle) -> str:
-    titles = [a.title for a in b.articles if a.title]
-    return plain(b.title or (titles[0] if titles else None) or "Untitled story", 300) or "Untitled story"
+    """The most headline-like title: 4–25 words, naming the story's main entities, sharing words
+    with the other sources' titles. A story's stored title is only a candidate: feeds and pages
+    sometimes give a kicker ("model release") or a whole paragraph as the title."""
+    primary = [e.name.casefold() for e in b.entities if e.primary]
+    cands = [t for t in dict.fromkeys([b.title, *(a.title for a in b.articles)]) if t]
+    words = {t: set(tokens(t)) for t in cands}
+    best, best_key = None, None
+    for i, t in enumerate(cands):
+        n = len(t.split())
+        if not 4 <= n <= 25:
+            continue
+        overlap = sum(len(words[t] & words[o]) for o in cands if o != t)
+        key = (-sum(1 for p in primary if p in t.casefold()), -overlap, i)
+        if best_key is None or key < best_key:
+            best, best_key = t, key
+    if best is None:
+        best = cands[0] if cands else "Untitled story"
+    return plain(best, 200) or "Untitled story"
 
 
 def compute_digest(
@@ -442,7 +475,7 @@ def compute_digest(
             b = by_key[r.key]
             headline = _headline(b)
             sources = [
-                {"n": i, "outlet": a.outlet_name, "title": plain(a.title or a.url, 300), "url": a.url,
+                {"n": i, "outlet": a.outlet_name, "title": _short_title(a.title or a.url), "url": a.url,
                  "article_id": a.id}
                 for i, a in enumerate(b.articles, 1)
             ]
@@ -475,7 +508,9 @@ def compute_digest(
             methods[method] += 1
             if not summary_text:
                 summary_text = headline
-            forms = [EntityForms(e.id, e.name, e.forms) for e in b.entities]
+            # figures next to what the story is about, not next to every rival it names
+            forms = [EntityForms(e.id, e.name, e.forms) for e in b.entities if e.primary] or [
+                EntityForms(e.id, e.name, e.forms) for e in b.entities]
             figs = key_figures([(a.id, a.text or a.description or "") for a in b.articles], forms)
             n_of = {s["article_id"]: s["n"] for s in sources}
             fig_view = [

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from .text import normalise, split_sentences
+from .text import normalise, split_sentences, strip_citations
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _SCALE = r"trillion|billion|million|thousand|bn|tn|mn|[kKmMbB](?![a-zA-Z])"
@@ -140,7 +140,8 @@ def key_figures(
     by_key: dict[str, KeyFigure] = {}
     order: dict[str, tuple] = {}
     for doc_index, (article_id, text) in enumerate(documents):
-        for s_index, sentence in enumerate(split_sentences(text or "")):
+        for s_index, raw in enumerate(split_sentences(text or "")):
+            sentence = strip_citations(raw)
             if len(sentence) > 600:
                 continue
             figs = find_figures(sentence)

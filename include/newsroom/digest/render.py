@@ -30,7 +30,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # highlights, block references, footnotes).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$^])")
 _DOUBLED = re.compile(r"([%=])\1+")  # "%%comment%%" and "==highlight==" need two in a row
-_LINE_START = re.compile(r"^(\s*)([-+>:]|\d+[.)])")
+_LINE_START = re.compile(r"^(\s*)(?:([-+>:])|(\d+)([.)]))")
 TITLE_LIMIT = 300
 
 
@@ -45,7 +45,9 @@ def inline(text: Any, limit: int = 2000) -> str:
         s = s[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
     s = _MD_SPECIAL.sub(r"\\\1", s)
     s = _DOUBLED.sub(lambda m: ("\\" + m.group(1)) * len(m.group(0)), s)
-    s = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s)
+    # "- x", "> x", "1. x" at the start would open a list or quote: escape the marker itself
+    s = _LINE_START.sub(
+        lambda m: m.group(1) + ("\\" + m.group(2) if m.group(2) else m.group(3) + "\\" + m.group(4)), s)
     return s
 
 

@@ -20,13 +20,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .text import normalise, split_sentences, tokens
+from .text import normalise, split_sentences, strip_citations, tokens
 
 BOILERPLATE = re.compile(
     r"(was this article helpful|let us know|related articles|sign up|subscribe|newsletter|"
     r"all rights reserved|click here|read more|cookie|advertisement|min read|loading\.\.\.)",
     re.I,
 )
+
+
+DANGLING = re.compile(r"(it|this|that|these|those|they|he|she|but|and|however|also|still)\b", re.I)
 
 
 @dataclass
@@ -65,7 +68,7 @@ def _candidates(sources: Sequence[SourceText], max_per_doc: int = 60) -> list[_C
         body = src.text or src.description or ""
         seen = 0
         for s in split_sentences(body):
-            s = s.strip()
+            s = strip_citations(s)
             words = s.split()
             if not (6 <= len(words) <= 70) or len(s) > 450 or s.endswith(":") or BOILERPLATE.search(s):
                 continue
@@ -133,6 +136,8 @@ def extractive_summary(
             others = np.delete(sim[i], i)
             centrality = float(others.mean()) if len(others) else 0.0
         lead = 0.15 if c.pos == 0 else 0.08 if c.pos < 3 else 0.0
+        if DANGLING.match(c.text):
+            lead -= 0.15  # "It …", "However, …": needs the sentence before it
         low = c.text.lower()
         ent = min(0.1, 0.04 * sum(1 for n in names if n in low))
         scores.append(centrality + lead + ent)

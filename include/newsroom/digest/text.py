@@ -70,3 +70,12 @@ def tokens(text: str) -> list[str]:
             continue
         out.append(w)
     return out
+
+
+# "(about.fb.com, techcrunch.com)" and "[2]": a source's own attributions, meaningless out of context
+_CITATION = re.compile(r"\s*\((?:[\w-]+\.)+[a-z]{2,}(?:\s*,\s*(?:[\w-]+\.)+[a-z]{2,})*\)", re.I)
+_NUMBERED_REF = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def strip_citations(sentence: str) -> str:
+    return _NUMBERED_REF.sub("", _CITATION.sub("", sentence)).strip()
