@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+from html import unescape as _html_unescape
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
@@ -56,6 +57,8 @@ _LANG_PATTERNS = (
                re.IGNORECASE),
 )
 _WORD = re.compile(r"\w+")
+_CANONICAL_TAG = re.compile(rb"""<link\b[^>]*?\brel\s*=\s*["']?\s*canonical\b[^>]*>""", re.IGNORECASE)
+_HREF = re.compile(rb"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 
 
 def _date_params() -> dict:
@@ -100,6 +103,15 @@ def _absolute(candidate: str | None, base: str) -> str | None:
     return url if urlsplit(url).scheme in ("http", "https") else None
 
 
+def _relative_canonical(html: bytes, url: str) -> str | None:
+    tag = _CANONICAL_TAG.search(html[:131072])
+    href = _HREF.search(tag.group(0)) if tag else None
+    if not href:
+        return None
+    value = next(g for g in href.groups() if g is not None).decode("utf-8", "replace")
+    return _absolute(_html_unescape(value), url)
+
+
 def _looks_binary(html: bytes) -> bool:
     head = html[:1024].lstrip()
     if head.startswith(_BINARY_MAGIC):
@@ -121,6 +133,9 @@ def _with_metadata(result: Extraction, doc, html: bytes, url: str) -> Extraction
         result.sitename = doc.sitename or None
         result.description = doc.description or None
         result.canonical_url = _absolute(doc.url, url)
+        if result.canonical_url in (None, url):
+            # trafilatura drops a relative canonical link unless og: tags give a base.
+            result.canonical_url = _relative_canonical(html, url) or result.canonical_url
     result.language = _language(html)
     return result
 
