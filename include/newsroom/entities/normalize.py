@@ -33,6 +33,17 @@ _TABLE.update({ord(c): "'" for c in "\u2018\u2019\u201b\u2032\u00b4`"})
 _TABLE.update({ord(c): '"' for c in "\u201c\u201d\u201e\u2033"})
 _TABLE.update({ord("\r"): "\n", ord("\x0b"): "\n", ord("\x0c"): "\n", ord("\u2028"): "\n", ord("\u2029"): "\n"})
 
+# One regex scan that touches only the characters concerned (str.translate
+# does a dict lookup for every character of non-ASCII text, several times slower).
+_CHANGED = re.compile("[" + re.escape("".join(chr(k) for k in _TABLE)) + "]")
+
+
+def _one_to_one(text: str) -> str:
+    if text.isascii() and not any(c in text for c in "-\t\r`\x0b\x0c"):
+        return text
+    return _CHANGED.sub(lambda m: _TABLE[ord(m.group())], text)
+
+
 MAX_VARIANTS = 64
 
 
@@ -53,28 +64,43 @@ class NormalizedText:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
-def _slow(text: str) -> NormalizedText:
+_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]{1,32}")
+
+
+def _slow(text: str, t: str) -> NormalizedText:
+    """Offsets-recording path. ``t`` is ``text`` after the one-to-one table.
+    ASCII runs and already-normal non-ASCII runs are copied whole; only runs
+    that NFKC or lower-casing would resize go character by character."""
     cased: list[str] = []
     folded: list[str] = []
     offsets: list[int] = []
-    for i, ch in enumerate(text):
-        n = unicodedata.normalize("NFKC", ch.translate(_TABLE)).translate(_TABLE)
-        for oc in n:
-            f = oc.lower()
-            cased.append(oc)
-            folded.append(f if len(f) == 1 else oc)
-            offsets.append(i)
+    for run in _RUNS.finditer(t):
+        seg, base = run.group(), run.start()
+        if seg.isascii() or unicodedata.is_normalized("NFKC", seg):
+            low = seg.lower()
+            if len(low) == len(seg):
+                cased.append(seg)
+                folded.append(low)
+                offsets.extend(range(base, base + len(seg)))
+                continue
+        for i, ch in enumerate(seg, start=base):
+            n = unicodedata.normalize("NFKC", ch).translate(_TABLE)
+            for oc in n:
+                f = oc.lower()
+                cased.append(oc)
+                folded.append(f if len(f) == 1 else oc)
+                offsets.append(i)
     return NormalizedText("".join(cased), "".join(folded), offsets, len(text))
 
 
 def normalize_text(text: str) -> NormalizedText:
     """The matcher's normal form of ``text`` (see the module docstring)."""
-    t = text.translate(_TABLE)
+    t = _one_to_one(text)
     if t.isascii() or unicodedata.is_normalized("NFKC", t):
         f = t.lower()
         if len(f) == len(t):
             return NormalizedText(t, f, None, len(text))
-    return _slow(text)
+    return _slow(text, t)
 
 
 _WS = re.compile(r"\s+")
