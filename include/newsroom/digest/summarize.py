@@ -183,8 +183,8 @@ def one_line(headline: str, summary: str, limit: int = 280) -> str:
 
 
 CATEGORY_RULES: list[tuple[str, re.Pattern]] = [
-    ("policy", re.compile(r"\b(regulat\w*|lawsuit|sued|court|attorney general|investigation|ban(s|ned)?|"
-                          r"legislation|act\b|senate|congress|eu commission|antitrust|copyright)\b", re.I)),
+    ("policy", re.compile(r"\b(regulat\w*|lawsuit|sued|court|attorney general|investigation|"
+                          r"legislation|senate|congress|eu commission|antitrust|copyright|banned)\b", re.I)),
     ("funding", re.compile(r"\b(raises?|raised|funding|valuation|series [a-f]|acqui(re|res|red|sition)|"
                            r"invest(s|ed|ment)|ipo)\b", re.I)),
     ("model release", re.compile(r"\b(launch\w*|releas\w*|unveil\w*|debut\w*|introduc\w*|announc\w*)\b.*"
@@ -197,8 +197,12 @@ CATEGORY_RULES: list[tuple[str, re.Pattern]] = [
 
 def story_category(headline: str, summary: str = "") -> str:
     """A coarse, rule-based category ("model release", "funding", "policy", …) for a story."""
-    for text in (headline, f"{headline} {summary}"):
-        for name, pat in CATEGORY_RULES:
-            if pat.search(text or ""):
-                return name
+    for name, pat in CATEGORY_RULES:  # the headline says what the story is
+        if pat.search(headline or ""):
+            return name
+    # the summary only backs it up; a launch mentioned with a lawsuit is still a launch
+    rules = dict(CATEGORY_RULES)
+    for name in ("model release", "funding", "policy", "research", "product"):
+        if rules[name].search(f"{headline} {summary}"):
+            return name
     return "news"
