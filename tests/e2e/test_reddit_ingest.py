@@ -249,7 +249,7 @@ def test_link_post_article_is_fetched_extracted_and_linked(rr, replay_server, co
     page_id = sorted(truth)[0]
     page_url = rr.server.add("/news/story.html", body=(corpus / f"extraction/html/{page_id}.html").read_bytes(),
                              content_type="text/html; charset=utf-8")
-    link["data"].update(url=page_url, domain="127.0.0.1", score=500)
+    link["data"].update(url=page_url, url_overridden_by_dest=page_url, domain="127.0.0.1", score=500)
     children = [rr.submission(f) for f in THREADS.values()] + [link]
     rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body(children))
     rr.thread(link["data"]["id"], body=json.dumps([json.loads(rr.listing_body([link])),
@@ -257,7 +257,7 @@ def test_link_post_article_is_fetched_extracted_and_linked(rr, replay_server, co
     sources = sources_for(replay_server, LOCALLLAMA)
 
     out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="r1", sources=sources, engine=warehouse)
-    assert out["status"] == "ok" and out["posts"] == 6 and out["articles"] == 3  # 2 self posts + the link
+    assert out["status"] == "ok" and out["posts"] == 6 and out["articles"] == 3, json.dumps(out)  # 2 self posts + the link
     with warehouse.connect() as conn:
         post = conn.execute(select(RedditPost.__table__).where(RedditPost.id == link["data"]["id"])).one()
         art = conn.execute(select(Article.__table__).where(Article.id == post.article_id)).one()
