@@ -1,9 +1,10 @@
 """Find tracked entities in text in one pass, whatever the number of entities.
 
-Every alias variant, exclusion phrase and context cue of every entity goes into
-one Aho-Corasick automaton (pyahocorasick) over the lower-cased normal form of
-the text (see :mod:`newsroom.entities.normalize`). One scan yields every
-candidate; the rest is cheap filtering of the few hits:
+Every alias variant and exclusion phrase of every entity goes into one
+Aho-Corasick automaton (pyahocorasick) over the lower-cased normal form of the
+text (see :mod:`newsroom.entities.normalize`). One scan yields every candidate;
+the rest is cheap filtering of the few hits (context cues live in a second
+automaton, scanned only in documents that contain an ambiguous name):
 
 1. **word boundaries** — a hit must not start or end inside a word; a dot or
    underscore joined to a letter/digit counts as inside a word, so "meta" does
@@ -83,6 +84,7 @@ class Matcher:
         self.ids: list[str] = [e.id for e in entities.entities]
         self._context: dict[int, tuple[int, bool, bool]] = {}
         table: dict[str, list[tuple]] = defaultdict(list)
+        cue_table: dict[str, list[tuple]] = defaultdict(list)
         for idx, e in enumerate(entities.entities):
             gated_terms = None
             if e.context is not None and e.context.applies_to:
@@ -100,14 +102,13 @@ class Matcher:
                 for kind, cues in ((CUE_ANY, c.any_of), (CUE_NONE, c.none_of)):
                     for cue in cues:
                         for v in term_variants(cue):
-                            table[v.lower()].append((kind, idx, None, len(v), False))
-        auto = ahocorasick.Automaton()
-        for key, payloads in table.items():
-            # De-duplicate identical payloads (an alias listed twice, say).
-            auto.add_word(key, tuple(dict.fromkeys(payloads)))
-        auto.make_automaton()
-        self._automaton = auto
-        self.pattern_count = len(table)
+                            cue_table[v.lower()].append((kind, idx, None, len(v), False))
+        self._automaton = _automaton(table)
+        # Context cues ("AI", "model", …) are frequent words: scanning for them
+        # only in the rare documents that have a gated mention keeps the main
+        # scan's hits few.
+        self._cue_automaton = _automaton(cue_table) if cue_table else None
+        self.pattern_count = len(table) + len(cue_table)
 
     def find(self, text: str) -> list[Mention]:
         """Accepted mentions in ``text``, in order of position."""
@@ -132,10 +133,17 @@ class Matcher:
         gated: set[tuple[int, int, int]] = set()
         excluded: dict[int, list[tuple[int, int]]] = {}
         cues: dict[tuple[int, int], list[int]] = {}
+        n = len(folded)
         for last, payloads in self._automaton.iter(folded):
             end = last + 1
+            # Most rejected hits sit inside a longer word: test that inline
+            # before the full boundary rules.
+            if end < n and (folded[end].isalnum() or folded[end] == "_"):
+                continue
             for kind, idx, exact, length, needs_context in payloads:
                 start = end - length
+                if start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+                    continue
                 if not _boundary_ok(folded, start, end):
                     continue
                 if kind == ALIAS:
@@ -144,12 +152,17 @@ class Matcher:
                     hits.append((start, end, idx))
                     if needs_context:
                         gated.add((start, end, idx))
-                elif kind == EXCLUDE:
-                    excluded.setdefault(idx, []).append((start, end))
                 else:
-                    cues.setdefault((kind, idx), []).append(start)
+                    excluded.setdefault(idx, []).append((start, end))
         if not hits:
             return []
+        if gated and self._cue_automaton is not None:
+            wanted = {h[2] for h in gated}
+            for last, payloads in self._cue_automaton.iter(folded):
+                end = last + 1
+                for kind, idx, _exact, length, _g in payloads:
+                    if idx in wanted and _boundary_ok(folded, end - length, end):
+                        cues.setdefault((kind, idx), []).append(end - length)
         if excluded or gated:
             hits = [h for h in hits if self._accepted(h, excluded, cues, h in gated)]
 
@@ -169,6 +182,15 @@ class Matcher:
         if need_any and not _near(cues.get((CUE_ANY, idx)), start, end, window):
             return False
         return True
+
+
+def _automaton(table: dict[str, list[tuple]]) -> ahocorasick.Automaton:
+    auto = ahocorasick.Automaton()
+    for key, payloads in table.items():
+        # De-duplicate identical payloads (an alias listed twice, say).
+        auto.add_word(key, tuple(dict.fromkeys(payloads)))
+    auto.make_automaton()
+    return auto
 
 
 def _near(positions: list[int] | None, start: int, end: int, window: int) -> bool:
