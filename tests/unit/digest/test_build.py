@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -197,3 +196,47 @@ def test_empty_day(warehouse, settings):
     res = build_daily_digest(warehouse, date(2020, 1, 1), settings=settings, sources=_sources())
     assert res["stories"] == 0
     assert "No stories today." in Path(res["path"]).read_text()
+
+
+def test_llm_summary_is_used_cached_and_falls_back(warehouse, settings, day, replay_server):
+    import json
+
+    from newsroom.digest.llm import LLMConfig
+
+    answer = "Meta launched Muse Spark, a closed model from its new Superintelligence Labs."
+    status = {"code": 200}
+
+    def chat(req):
+        if status["code"] != 200:
+            return status["code"], {"Content-Type": "application/json"}, b'{"error": "down"}'
+        body = {"choices": [{"message": {"role": "assistant", "content": answer}}]}
+        return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+    replay_server.add("/v1/chat/completions", handler=chat)
+    cfg = LLMConfig(base_url=replay_server.url("/v1"), model="m", api_key="k", timeout_s=5)
+    res = build_daily_digest(warehouse, D, settings=settings, sources=_sources(), llm=cfg)
+    assert res["summaries"] == {"llm": 1}
+    note = (settings.output_dir / "digests" / "2026-04-09-AI-Digest.md").read_text()
+    assert f"**TL;DR** {answer}" in note
+    build_daily_digest(warehouse, D, settings=settings, sources=_sources(), llm=cfg)
+    assert replay_server.hits("/v1/chat/completions") == 1  # cached by content
+    status["code"] = 503
+    other = LLMConfig(base_url=replay_server.url("/v1"), model="other-model", timeout_s=5)
+    res = build_daily_digest(warehouse, D, settings=settings, sources=_sources(), llm=other)
+    assert res["summaries"] == {"extractive": 1} and res["llm_errors"] == {"http_503": 1}
+    with warehouse.connect() as c:
+        assert c.execute(select(DigestItem.summary_method).where(DigestItem.rank == 1)).scalar() == "extractive"
+
+
+def test_articles_of_a_merged_story_are_cited_under_the_surviving_story(warehouse, settings, day):
+    with warehouse.begin() as c:
+        late = R.add_article(c, "https://reg.example/muse", outlet="The Register", title="Meta's Muse Spark is closed",
+                             text=_text(4, "Reg:"), published_at=datetime(2026, 4, 9, 18, tzinfo=UTC))
+        R.tag(c, late, "meta", mentions=3, in_title=True, salience=0.9)
+        R.add_story(c, 500, [late], title="Meta's Muse Spark is closed", first=datetime(2026, 4, 9, 18, tzinfo=UTC),
+                    last=datetime(2026, 4, 9, 18, tzinfo=UTC), merged_into=100)
+    build_daily_digest(warehouse, D, settings=settings, sources=_sources())
+    with warehouse.connect() as c:
+        top = c.execute(select(DigestItem).where(DigestItem.rank == 1)).one()
+    assert top.story_id == 100
+    assert [s["outlet"] for s in top.sources] == ["Ars Technica", "VentureBeat", "TechCrunch", "The Register"]
