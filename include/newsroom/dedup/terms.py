@@ -65,6 +65,7 @@ def _zipf(term: str, lang: str) -> float:
     return z
 
 
+@lru_cache(maxsize=500_000)
 def term_weight(term: str, lang: str = "en") -> float:
     """How much a shared ``term`` says two texts are about the same thing."""
     if len(term) < 2 or len(term) > MAX_TERM_LEN:
@@ -79,10 +80,12 @@ def _lang(language: str | None) -> str:
     return (language or "en").split("-")[0].split("_")[0].lower() or "en"
 
 
-def term_vector(text: str | None, language: str | None = None, limit: int = VECTOR_TERMS) -> dict[str, float]:
-    """Top ``limit`` terms of ``text`` with L2-normalised weights (ties broken by term, so deterministic)."""
+def term_vector(text: str | None, language: str | None = None, limit: int = VECTOR_TERMS,
+                tokens: list[str] | None = None) -> dict[str, float]:
+    """Top ``limit`` terms of ``text`` (or of ``tokens`` when given, already from
+    :func:`~newsroom.dedup.text.words`) with L2-normalised weights (ties broken by term, so deterministic)."""
     lang = _lang(language)
-    counts = Counter(words(text))
+    counts = Counter(tokens if tokens is not None else words(text))
     weighted = {}
     for t, n in counts.items():
         w = term_weight(t, lang)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 
 import numpy as np
 from datasketch import MinHash
@@ -39,8 +40,10 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # One permutation set for the process: building it is the costly part of MinHash().
 # The scheme is pinned: stored signatures are only comparable with ones made the same way.
+# Shingles are hashed with CRC-32 (C speed, stable across processes and
+# platforms, unlike hash()); the permutations on top spread it.
 SCHEME = "affine32"
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=zlib.crc32)
 
 
 def normalise_text(text: str | None) -> str:
@@ -75,7 +78,8 @@ def minhash_signature(tokens: list[str]) -> tuple[np.ndarray | None, int]:
     sh = shingles(tokens)
     if len(sh) < MIN_SHINGLES:
         return None, len(sh)
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_TEMPLATE.permutations, scheme=SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_TEMPLATE.permutations, scheme=SCHEME,
+                hashfunc=zlib.crc32)
     m.update_batch(sorted(sh))
     return m.hashvalues.astype(np.uint32), len(sh)
 

@@ -124,7 +124,7 @@ def article_features(row) -> ArticleFeatures:
     tokens = words(body_text)
     sig, n_shingles = minhash_signature(tokens)
     exact = text_hash(body_text) if len(tokens) >= MIN_EXACT_WORDS else None
-    vector = term_vector("\n".join(filter(None, [row.title, body_text])), row.language)
+    vector = term_vector(None, row.language, tokens=words(row.title) + tokens if row.title else tokens)
     title = headline(row.title)
     title_vector = term_vector(title, row.language, limit=TITLE_TERMS) if title else {}
     return ArticleFeatures(
