@@ -48,6 +48,19 @@ class Settings(BaseSettings):
         default=False,
         description="Allow fetching loopback/private/link-local addresses (tests only).",
     )
+    allowed_private_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="'host' or 'host:port' entries exempt from the private-network guard (comma-separated or "
+        "JSON list): an intranet feed, or a test server, without opening every private address.",
+    )
+    fetch_connect_timeout_s: float = Field(default=10.0, gt=0, description="Seconds to connect to a server.")
+    fetch_read_timeout_s: float = Field(default=20.0, gt=0, description="Seconds to wait for any single read.")
+    fetch_total_timeout_s: float = Field(
+        default=60.0, gt=0, description="Wall-clock cap on one fetch, redirects and body included (slow drips)."
+    )
+    fetch_max_bytes: int = Field(
+        default=10_000_000, gt=0, description="Cap on a decompressed response body (gzip bombs, huge pages)."
+    )
     user_agent: str = Field(
         default="newsroom/0.1 (+https://github.com/newsroom; news digest bot)",
         description="User-Agent sent on every request.",
@@ -63,7 +76,7 @@ class Settings(BaseSettings):
         default=0, description="Extraction processes; 0 means one per CPU core."
     )
 
-    @field_validator("allowed_hosts", mode="before")
+    @field_validator("allowed_hosts", "allowed_private_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, v):
         if isinstance(v, str):

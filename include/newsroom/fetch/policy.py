@@ -48,12 +48,17 @@ class FetchPolicy(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides) -> "FetchPolicy":
-        """The policy for a deployment: user agent and private-network switch come from
-        :class:`newsroom.settings.Settings`; everything else keeps its default unless
-        overridden by keyword."""
+        """The policy for a deployment: user agent, private-network switch and exemptions,
+        timeouts and the body cap come from :class:`newsroom.settings.Settings`; everything
+        else keeps its default unless overridden by keyword."""
         values = {
             "user_agent": settings.user_agent,
             "allow_private_networks": settings.allow_private_networks,
+            "allowed_private_hosts": list(settings.allowed_private_hosts),
+            "connect_timeout": settings.fetch_connect_timeout_s,
+            "read_timeout": settings.fetch_read_timeout_s,
+            "total_timeout": settings.fetch_total_timeout_s,
+            "max_bytes": settings.fetch_max_bytes,
         }
         values.update(overrides)
         return cls(**values)
