@@ -4,9 +4,9 @@ The body text is exactly what ``trafilatura.extract(html_bytes)`` returns with
 its default settings: that is the configuration measured on the article
 extraction benchmark (``benchmarks/extraction_quality.py``), and any tuning
 here would have to beat it there first. Metadata (title, author, date,
-sitename, canonical URL, description) comes from the same trafilatura call
-(``with_metadata=True`` on the same parsed tree, so the page is parsed once);
-the metadata header trafilatura would prepend to the text is left out.
+sitename, canonical URL, description) comes from trafilatura too
+(its metadata functions on the same parsed tree, so the page is parsed once,
+without the categories/tags/licence steps the warehouse has no column for).
 
 Outcomes (``Extraction.status``):
 
@@ -28,9 +28,18 @@ from html import unescape as _html_unescape
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
+from htmldate import find_date
 from trafilatura.core import bare_extraction, determine_returnstring
-from trafilatura.metadata import extract_metadata
-from trafilatura.settings import Extractor, set_date_params
+from trafilatura.metadata import (
+    META_URL,
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import Document, Extractor, set_date_params
 from trafilatura.utils import load_html
 
 from newsroom.extract.text import html_to_text
@@ -67,7 +76,43 @@ def _date_params() -> dict:
 
 
 def _options(url: str) -> Extractor:
-    return Extractor(output_format="txt", with_metadata=True, url=url, date_params=_date_params())
+    # trafilatura.extract()'s defaults; metadata is read separately (see _page_metadata).
+    return Extractor(output_format="txt", url=url)
+
+
+def _page_metadata(tree, url: str) -> Document:
+    """trafilatura's ``extract_metadata`` without what the warehouse does not keep.
+
+    Same steps and order (meta tags, JSON-LD, title, author, canonical URL,
+    htmldate, sitename), minus categories, tags and licence, which cost about
+    a third of metadata time on the benchmark pages and are not stored.
+    """
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None  # single words are usually handles or boilerplate (as trafilatura does)
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception as exc:  # trafilatura guards this call the same way
+        log.debug("JSON-LD metadata failed on %s: %r", url, exc)
+    if not meta.title:
+        meta.title = extract_title(tree)
+    if not meta.author:
+        meta.author = extract_author(tree)
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    meta.date = find_date(tree, url=meta.url, **_date_params())
+    if not meta.sitename:
+        meta.sitename = extract_sitename(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url:
+        m = META_URL.match(meta.url)
+        if m:
+            meta.sitename = m[1]
+    meta.clean_and_trim()
+    return meta
 
 
 def _as_utc(value: str | None) -> datetime | None:
@@ -155,20 +200,17 @@ def _extract(html: bytes, url: str, feed_fallback: str | None) -> Extraction:
         return _without_page(url, "empty_body", feed_fallback)
     if _looks_binary(html):
         return _without_page(url, "not_html", feed_fallback)
+    tree = load_html(html)  # the one parse: metadata reads it, extraction works on a copy
+    if tree is None:
+        return _without_page(url, "not_html", feed_fallback, html=html)
+    meta = _page_metadata(tree, url)
     options = _options(url)
-    doc = bare_extraction(html, options=options)
-    if doc is None:
-        # Rare path: parse again only to tell "not HTML" from "no article text".
-        tree = load_html(html)
-        if tree is None:
-            return _without_page(url, "not_html", feed_fallback, html=html)
-        meta = extract_metadata(tree, url, options.date_params)
-        return _without_page(url, "no_text_extracted", feed_fallback, meta, html)
-    # The text exactly as trafilatura.extract() renders it (no metadata header).
-    options.with_metadata = False
-    text = determine_returnstring(doc, options).strip()
+    doc = bare_extraction(tree, options=options)
+    # The text exactly as trafilatura.extract() renders it.
+    text = determine_returnstring(doc, options).strip() if doc is not None else ""
     if not text:
-        return _without_page(url, "no_text_extracted", feed_fallback, doc, html)
+        return _without_page(url, "no_text_extracted", feed_fallback, meta, html)
+    doc = meta
     if feed_fallback:
         words = _words(text)
         fallback = html_to_text(feed_fallback)
