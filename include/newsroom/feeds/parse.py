@@ -110,7 +110,7 @@ def choose_encoding(body: bytes, content_type: str | None = None) -> tuple[str, 
     declared_xml = m.group(1).decode("ascii") if m else None
     if _decodes(body, "utf-8"):
         declared = _codec(declared_xml or declared_http)
-        if declared and declared not in ("utf-8", "windows-1252") and not body.isascii():
+        if declared and declared != "utf-8" and not body.isascii():
             return "utf-8", f"declared {declared_xml or declared_http} but the bytes are UTF-8"
         return "utf-8", None
     for label in (declared_xml, declared_http):
