@@ -20,10 +20,12 @@ Design choices, and why:
   are put back in input order.
 * **In-process** for ``workers=1``, a single page, a small batch when no pool
   is running yet, or inside a daemonic process (which may not have children).
-* **A crashing worker loses nothing**: ``BrokenProcessPool`` fails every
+* **A crashing or stuck worker loses nothing**: ``BrokenProcessPool`` (or a
+  chunk over its time budget, whose workers are then killed) fails every
   outstanding chunk, so those pages are retried one at a time in a fresh
   pool; the page that kills a worker again is recorded as ``failed`` with
-  reason ``worker_crashed``, the others get their extraction.
+  reason ``worker_crashed`` (or ``extractor_timeout``), the others get their
+  extraction.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable
@@ -48,6 +51,8 @@ __all__ = ["ExtractTask", "extract_many", "extract_task", "default_workers", "sh
 # Below this many pages, starting a pool costs more than it saves.
 MIN_BATCH_FOR_NEW_POOL = 6
 MAX_CHUNK = 8
+# A page still being extracted after this long is stuck (pathological markup), not slow.
+PAGE_TIMEOUT_S = 90.0
 CHUNKS_PER_WORKER = 4
 
 
@@ -65,8 +70,15 @@ def extract_task(task: ExtractTask) -> Extraction:
     return extract_article(task.html, task.url, feed_fallback=task.feed_fallback)
 
 
+def _run_one(fn: Callable[[ExtractTask], Extraction], task: ExtractTask) -> Extraction:
+    try:
+        return fn(task)
+    except Exception as exc:  # extract_article never raises; a custom fn might
+        return Extraction(url=task.url, status="failed", reason=f"extractor_error: {type(exc).__name__}: {exc}"[:500])
+
+
 def _run_chunk(fn: Callable[[ExtractTask], Extraction], tasks: list[ExtractTask]) -> list[Extraction]:
-    return [fn(t) for t in tasks]
+    return [_run_one(fn, t) for t in tasks]
 
 
 def default_workers() -> int:
@@ -111,10 +123,19 @@ class _Pool:
                 self._workers, self._pid = workers, os.getpid()
             return self._executor
 
-    def discard(self, executor: ProcessPoolExecutor) -> None:
+    def discard(self, executor: ProcessPoolExecutor, *, kill: bool = False) -> None:
+        """Drop ``executor``; with ``kill``, stop its workers now (a page is stuck in one)."""
         with self._lock:
             if self._executor is executor:
                 self._executor = None
+        if kill:
+            # ProcessPoolExecutor cannot cancel a running call; killing the workers is the
+            # only way to reclaim them (Python 3.14 has executor.kill_workers() for this).
+            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+                try:
+                    proc.kill()
+                except Exception:
+                    pass
         executor.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self) -> None:
@@ -136,26 +157,28 @@ def _crashed(task: ExtractTask, detail: str) -> Extraction:
     return Extraction(url=task.url, status="failed", reason=f"worker_crashed: {detail}"[:500])
 
 
+def _timed_out(task: ExtractTask, seconds: float) -> Extraction:
+    return Extraction(url=task.url, status="failed", reason=f"extractor_timeout: over {seconds:g} s")
+
+
 def _in_process(items: list[ExtractTask], fn: Callable[[ExtractTask], Extraction]) -> list[Extraction]:
-    out = []
-    for t in items:
-        try:
-            out.append(fn(t))
-        except Exception as exc:  # fn should not raise; a custom one might
-            out.append(Extraction(url=t.url, status="failed", reason=f"extractor_error: {type(exc).__name__}: {exc}"))
-    return out
+    return [_run_one(fn, t) for t in items]
 
 
 def extract_many(
     items: list[ExtractTask],
     workers: int = 0,
     *,
+    page_timeout_s: float = PAGE_TIMEOUT_S,
     extract_fn: Callable[[ExtractTask], Extraction] = extract_task,
 ) -> list[Extraction]:
     """Extract every task, in order, on ``workers`` processes (0: one per core).
 
-    ``extract_fn`` must be a module-level (picklable) function; the default is
-    :func:`extract_task`. Always returns one :class:`Extraction` per task.
+    A page still running after ``page_timeout_s`` is recorded as failed
+    (``extractor_timeout``) and its worker killed; pages processed in-process
+    are not timed. ``extract_fn`` must be a module-level (picklable) function;
+    the default is :func:`extract_task`. Always returns one
+    :class:`Extraction` per task.
     """
     items = list(items)
     if not items:
@@ -185,29 +208,36 @@ def extract_many(
     broken = False
     for span, fut in futures:
         try:
-            for i, res in zip(span, fut.result()):
+            # Earlier chunks are done by now, so this one is running or about to.
+            for i, res in zip(span, fut.result(timeout=page_timeout_s * len(span))):
                 results[i] = res
-        except BrokenProcessPool:
+        except (BrokenProcessPool, FuturesTimeout) as exc:
+            if isinstance(exc, FuturesTimeout) and not broken:
+                _POOL.discard(executor, kill=True)  # fails the other outstanding chunks too
             broken = True
             retry.extend(span)
-        except Exception as exc:  # an exception raised by extract_fn itself
+        except Exception as exc:  # e.g. a result that could not be pickled
             for i in span:
                 results[i] = Extraction(url=items[i].url, status="failed",
                                         reason=f"extractor_error: {type(exc).__name__}: {exc}"[:500])
     if broken or retry:
         _POOL.discard(executor)
-        log.warning("extraction worker crashed; retrying %d pages one at a time", len(retry))
+        log.warning("extraction pool broke (crash or timeout); retrying %d pages one at a time", len(retry))
         for i in sorted(retry):
-            results[i] = _retry_alone(items[i], workers, extract_fn)
+            results[i] = _retry_alone(items[i], workers, extract_fn, page_timeout_s)
     return [r if r is not None else _crashed(items[i], "no result") for i, r in enumerate(results)]
 
 
-def _retry_alone(task: ExtractTask, workers: int, fn: Callable[[ExtractTask], Extraction]) -> Extraction:
-    """Run one page by itself so a crash is attributed to the page that causes it."""
+def _retry_alone(task: ExtractTask, workers: int, fn: Callable[[ExtractTask], Extraction],
+                 timeout_s: float) -> Extraction:
+    """Run one page by itself so a crash or a hang is attributed to the page that causes it."""
     executor = _POOL.get(workers)
     try:
-        return executor.submit(_run_chunk, fn, [task]).result()[0]
-    except BrokenProcessPool as exc:
+        return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
+    except FuturesTimeout:
+        _POOL.discard(executor, kill=True)
+        return _timed_out(task, timeout_s)
+    except BrokenProcessPool:
         _POOL.discard(executor)
         return _crashed(task, "the worker process died while extracting this page")
     except Exception as exc:

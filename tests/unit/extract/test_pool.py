@@ -88,3 +88,39 @@ def test_default_worker_count_is_the_cores_we_may_use():
 def _stop_pool():
     yield
     pool_mod.shutdown_pool()
+
+
+HANG = b"<!-- hang-the-worker -->"
+
+
+def hang_on_marker(task: ExtractTask) -> Extraction:
+    """Never return on marked pages, as a pathological page could."""
+    if HANG in task.html:
+        import time
+
+        time.sleep(3600)
+    return extract_task(task)
+
+
+def raise_on_marker(task: ExtractTask) -> Extraction:
+    if CRASH in task.html:
+        raise ValueError("bad page")
+    return extract_task(task)
+
+
+def test_a_stuck_page_times_out_and_the_rest_complete():
+    items = tasks(10)
+    stuck = 7
+    items[stuck] = ExtractTask(url=items[stuck].url, html=items[stuck].html + HANG)
+    results = extract_many(items, workers=2, page_timeout_s=1, extract_fn=hang_on_marker)
+    assert results[stuck].status == "failed" and results[stuck].reason == "extractor_timeout: over 1 s"
+    assert all(r.status == "ok" for i, r in enumerate(results) if i != stuck)
+    assert all(r.status == "ok" for r in extract_many(tasks(8), workers=2))
+
+
+def test_an_exception_in_a_worker_fails_only_its_page():
+    items = tasks(9)
+    items[4] = ExtractTask(url=items[4].url, html=items[4].html + CRASH)
+    results = extract_many(items, workers=2, extract_fn=raise_on_marker)
+    assert results[4].reason == "extractor_error: ValueError: bad page"
+    assert all(r.status == "ok" for i, r in enumerate(results) if i != 4)
