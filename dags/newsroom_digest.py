@@ -4,7 +4,15 @@ Runs daily at ``digest.hour`` in the newsroom's timezone (both from the sources
 file) on an explicit interval timetable: the run whose data interval ends at
 D+1 hh:00 local digests local day D (see ``newsroom.digest.window``). Backfills
 (UI Trigger → Backfill, or ``airflow backfill create``) regenerate past days in
-any order with the same result. The **day** param overrides the day for a manual run.
+any order with the same result. The **day** param overrides the day for a manual run
+(``newsroom_ingest`` in reprocess mode triggers runs with ``conf={"day": …}``).
+
+Concurrency: ``catchup=False`` (a paused or new deployment does not flood the scheduler;
+history is regenerated on purpose with a backfill), ``max_active_runs=1`` for scheduled and
+manual runs, and ``build_digest`` runs one at a time across *all* runs
+(``max_active_tis_per_dag=1``) because a backfill's own max-active-runs bypasses the DAG's and
+entity notes are projections shared by every day: two days rendering ``Meta.md`` at once could
+leave the older rendering on disk. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ TZ, HOUR = _schedule_from_sources()
     schedule=CronDataIntervalTimetable(f"0 {HOUR} * * *", timezone=TZ),
     start_date=datetime(2026, 1, 1),
     catchup=False,
-    max_active_runs=2,
+    max_active_runs=1,
     tags=["newsroom", "digest"],
     doc_md=__doc__,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": 2.0,
@@ -48,7 +56,7 @@ TZ, HOUR = _schedule_from_sources()
     },
 )
 def newsroom_digest():
-    @task(outlets=[DIGESTS_ASSET])
+    @task(outlets=[DIGESTS_ASSET], max_active_tis_per_dag=1)
     def build_digest(params=None) -> dict:
         """Build the day's digest rows and notes; emit the digests asset with the day and counts."""
         from datetime import date

@@ -25,7 +25,7 @@ def test_no_import_errors(dagbag):
     assert "newsroom_ingest" in dagbag.dags
 
 
-@pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest"])
+@pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest", "newsroom_consumer_example"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "newsroom" in dag.tags
@@ -93,3 +93,43 @@ def test_digest_runs_on_an_interval_timetable_that_covers_one_local_day(dagbag):
         lo, hi = day_window(d, tz)
         assert lo.astimezone(tz).hour == 0 and hi.astimezone(tz).hour == 0
         assert (hi - lo).total_seconds() / 3600 == {date(2026, 3, 29): 23, date(2026, 10, 25): 25}.get(d, 24)
+
+
+def test_ingest_reprocess_form(dagbag):
+    """The trigger dialog's form: mode, a date range and what to redo; reprocessing triggers
+    one digest run per day and is serialised across runs (backfill runs bypass max_active_runs)."""
+    dag = dagbag.dags["newsroom_ingest"]
+    p = dag.params
+    assert p["mode"] == "ingest" and p.get_param("mode").schema["enum"] == ["ingest", "reprocess"]
+    for name in ("since", "until"):
+        assert p.get_param(name).schema["format"] == "date" and p[name] is None
+    for name in ("re_extract", "re_dedup", "re_tag", "regenerate_digests"):
+        assert p.get_param(name).schema["type"] == "boolean"
+    trigger = dag.get_task("regenerate_digests")
+    assert trigger.is_mapped and trigger.partial_kwargs["trigger_dag_id"] == "newsroom_digest"
+    assert dag.get_task("reprocess").max_active_tis_per_dag == 1
+    assert {"reprocess"} <= set(dag.get_task("summarize").upstream_task_ids)
+    # A non-empty data interval, so a backfill run knows which period it stands for.
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    tt = coerce_to_core_timetable(dag.timetable)
+    from datetime import datetime, timezone
+
+    iv = tt.infer_manual_data_interval(run_after=datetime(2026, 4, 9, 11, tzinfo=timezone.utc))
+    assert (iv.start, iv.end) == (datetime(2026, 4, 9, 10, tzinfo=timezone.utc),
+                                  datetime(2026, 4, 9, 11, tzinfo=timezone.utc))
+
+
+def test_digest_backfill_settings(dagbag):
+    dag = dagbag.dags["newsroom_digest"]
+    assert dag.catchup is False and dag.max_active_runs == 1
+    build = dag.get_task("build_digest")
+    assert build.max_active_tis_per_dag == 1
+    assert [o.name for o in build.outlets] == ["newsroom_digests"]
+
+
+def test_consumer_example_runs_on_the_digests_asset_and_starts_paused(dagbag):
+    dag = dagbag.dags["newsroom_consumer_example"]
+    assert dag.is_paused_upon_creation is True
+    assets = [a.name for a in dag.timetable.asset_condition.objects]
+    assert assets == ["newsroom_digests"]
