@@ -27,8 +27,9 @@ def pending_article_ids(engine: Engine, limit: int = BATCH) -> list[int]:
 def process_new_articles(*, settings, engine: Engine | None = None, max_batches: int = 1000) -> dict:
     """Tag, deduplicate and cluster every unprocessed article; returns summed counts."""
     from newsroom.config.entities import load_entities
+    from newsroom.entities import aggregate_story_entities, tag_articles
     from newsroom.pipeline.stories import process_articles
-    from newsroom.pipeline.tagging import aggregate_story_entities, tag_articles
+    from newsroom.warehouse.schema.stories import StoryArticle
 
     engine = engine or open_warehouse(settings.resolved_warehouse_url)
     entities = load_entities(settings.entities)
@@ -43,7 +44,11 @@ def process_new_articles(*, settings, engine: Engine | None = None, max_batches:
         for k, v in process_articles(engine, ids).items():
             if isinstance(v, int):
                 totals[f"stories.{k}"] += v
-        aggregate_story_entities(engine)
+        with engine.connect() as conn:
+            touched = sorted(set(conn.execute(
+                select(StoryArticle.story_id).where(StoryArticle.article_id.in_(ids))).scalars()))
+        # Only the stories this batch touched: cost stays flat as the archive grows.
+        aggregate_story_entities(engine, touched)
         with engine.begin() as conn:
             conn.execute(update(Article).where(Article.id.in_(ids)).values(processed_at=utcnow()))
         totals["articles"] += len(ids)
