@@ -6,8 +6,8 @@ source "$(dirname "$0")/env.sh"
 cat <<MSG
 
   newsroom is starting: Airflow UI at http://localhost:${AIRFLOW__API__PORT}
-  log in as admin / admin (set AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS and the
-  passwords file $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated to change it)
+  log in as admin / $(python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['admin'])" "$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated" 2>/dev/null || echo admin)
+  (passwords file: $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)
   DAGs: newsroom_ingest (hourly), newsroom_digest (daily) — unpause them in the UI.
   Warehouse: ${NEWSROOM_WAREHOUSE_URL:-sqlite:///$NEWSROOM_DATA_DIR/warehouse.db}
   Ctrl-C stops everything.

@@ -24,6 +24,13 @@ site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 printf '%s\n%s\n' "$PROJECT_DIR/include" "$PROJECT_DIR" > "$site/newsroom_project.pth"
 
 mkdir -p "$AIRFLOW_HOME" "$NEWSROOM_DATA_DIR" "$NEWSROOM_OUTPUT_DIR"
+# A known local login (admin / $NEWSROOM_ADMIN_PASSWORD, default "admin") instead of a
+# password printed once; kept if the file already exists. Local development only.
+pwfile="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
+if [ ! -f "$pwfile" ]; then
+  printf '{"admin": "%s"}\n' "${NEWSROOM_ADMIN_PASSWORD:-admin}" > "$pwfile"
+  chmod 600 "$pwfile"
+fi
 echo "==> migrating Airflow metadata ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 echo "==> migrating the newsroom warehouse"
