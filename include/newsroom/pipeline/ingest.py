@@ -203,8 +203,10 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
                 raise _record_failure(engine, src, run_id, res, reason.strip(), detail.strip() or None, now)
             counts = _load_entries(engine, fetcher, store, settings, src, parsed.entries, run_id, now)
         _record_success(engine, src, res, now)
-        _record_outcome(engine, source_id=src.id, run_id=run_id, status="ok", counts=counts,
-                        failures=counts["failures_by_reason"])
+        # A recoverable problem (truncated XML, a guessed charset) is kept with the run, not
+        # only in the task's return value: the warehouse is where operators look.
+        _record_outcome(engine, source_id=src.id, run_id=run_id, status="ok", reason=parsed.warning,
+                        counts=counts, failures=counts["failures_by_reason"])
         return {"source": name, "status": "ok", "warning": parsed.warning, **counts}
     finally:
         log.flush(engine)
