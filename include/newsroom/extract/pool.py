@@ -183,10 +183,11 @@ def extract_many(
     items = list(items)
     if not items:
         return []
+    # The pool keeps its configured size whatever the batch, so it is not rebuilt per batch.
     workers = default_workers() if workers <= 0 else workers
-    workers = min(workers, len(items))
     if (
         workers <= 1
+        or len(items) == 1
         or multiprocessing.current_process().daemon
         or (len(items) < MIN_BATCH_FOR_NEW_POOL and not _POOL.running(workers))
     ):

@@ -463,8 +463,9 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
 
     if not entries:
         if not fmt:
-            discovered = _discover_feeds(text, base) if _HTML_START.search(utf8[:4096]) or "<html" in text[:4096].lower() else []
-            kind = "an HTML page" if _HTML_START.search(utf8[:4096]) else "not RSS or Atom"
+            is_html = bool(_HTML_START.search(utf8[:4096])) or "<html" in text[:4096].lower()
+            discovered = _discover_feeds(text, base) if is_html else []
+            kind = "an HTML page" if is_html else "not RSS or Atom"
             detail = f"{kind}" + (f"; it advertises {', '.join(discovered)}" if discovered else "")
             return ParsedFeed(title=title, link=link, error=f"not_a_feed: {detail}", discovered_feeds=discovered)
         if bozo:
