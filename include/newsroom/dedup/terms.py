@@ -54,7 +54,7 @@ def story_threshold(outlet_a: str | None, outlet_b: str | None) -> float:
     return STORY_THRESHOLD
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=100_000)
 def _zipf(term: str, lang: str) -> float:
     z = zipf_frequency(term, "en")
     if lang and lang != "en":
@@ -65,7 +65,7 @@ def _zipf(term: str, lang: str) -> float:
     return z
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def term_weight(term: str, lang: str = "en") -> float:
     """How much a shared ``term`` says two texts are about the same thing."""
     if len(term) < 2 or len(term) > MAX_TERM_LEN:
