@@ -80,7 +80,7 @@ def _options(url: str) -> Extractor:
     return Extractor(output_format="txt", url=url)
 
 
-def _page_metadata(tree, url: str) -> Document:
+def _page_metadata(tree, url: str, need_date: bool = True) -> Document:
     """trafilatura's ``extract_metadata`` without what the warehouse does not keep.
 
     Same steps and order (meta tags, JSON-LD, title, author, canonical URL,
@@ -100,7 +100,8 @@ def _page_metadata(tree, url: str) -> Document:
         meta.author = extract_author(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
-    meta.date = find_date(tree, url=meta.url, **_date_params())
+    # htmldate is the costliest metadata step; skip it when the source already dated the entry.
+    meta.date = find_date(tree, url=meta.url, **_date_params()) if need_date else None
     if not meta.sitename:
         meta.sitename = extract_sitename(tree)
     if meta.sitename:
@@ -195,7 +196,7 @@ def _without_page(url: str, reason: str, feed_fallback: str | None, doc=None, ht
     return _with_metadata(result, doc, html, url)
 
 
-def _extract(html: bytes, url: str, feed_fallback: str | None) -> Extraction:
+def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool = True) -> Extraction:
     if not html or not html.strip():
         return _without_page(url, "empty_body", feed_fallback)
     if _looks_binary(html):
@@ -203,7 +204,7 @@ def _extract(html: bytes, url: str, feed_fallback: str | None) -> Extraction:
     tree = load_html(html)  # the one parse: metadata reads it, extraction works on a copy
     if tree is None:
         return _without_page(url, "not_html", feed_fallback, html=html)
-    meta = _page_metadata(tree, url)
+    meta = _page_metadata(tree, url, need_date)
     options = _options(url)
     doc = bare_extraction(tree, options=options)
     # The text exactly as trafilatura.extract() renders it.
@@ -222,15 +223,17 @@ def _extract(html: bytes, url: str, feed_fallback: str | None) -> Extraction:
     return _with_metadata(Extraction(url=url, status="ok", text=text), doc, html, url)
 
 
-def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None) -> Extraction:
+def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None,
+                    need_date: bool = True) -> Extraction:
     """Extract the article in ``html`` (the page's raw bytes) fetched from ``url``.
 
     ``feed_fallback`` is the HTML the feed itself carried for this entry
     (``FeedEntry.content`` or its summary); it is used only when the page
-    yields no or too little text. Never raises.
+    yields no or too little text. ``need_date=False`` skips the page-date search
+    when the feed already gave the entry's date. Never raises.
     """
     try:
-        return _extract(html, url, feed_fallback)
+        return _extract(html, url, feed_fallback, need_date)
     except Exception as exc:  # a crash in the extractor is one failed page, not a failed batch
         log.warning("extractor error on %s: %r", url, exc)
         reason = f"extractor_error: {type(exc).__name__}: {exc}"[:500]

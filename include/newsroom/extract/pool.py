@@ -63,11 +63,12 @@ class ExtractTask:
     url: str
     html: bytes
     feed_fallback: str | None = None
+    need_date: bool = True  # False when the source already dated the entry
 
 
 def extract_task(task: ExtractTask) -> Extraction:
     """The default per-page work: :func:`newsroom.extract.article.extract_article`."""
-    return extract_article(task.html, task.url, feed_fallback=task.feed_fallback)
+    return extract_article(task.html, task.url, feed_fallback=task.feed_fallback, need_date=task.need_date)
 
 
 def _run_one(fn: Callable[[ExtractTask], Extraction], task: ExtractTask) -> Extraction:

@@ -172,7 +172,8 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
                                         status=res.status, content_type=res.content_type or None)
             if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
                 fetch_reasons.append(None)
-                tasks.append(ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content))
+                tasks.append(ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
+                                         need_date=c.published_at is None))
             elif not settings.host_allowed(c.url):
                 fetch_reasons.append("host_not_allowed")
             else:
