@@ -16,12 +16,11 @@ import re
 import unicodedata
 from collections import Counter
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
-from newsroom.dedup.urls import canonicalize_url
+from newsroom.dedup.urls import canonical_from_page, canonicalize_url
 from newsroom.records import Extraction, FetchResult
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema import Article, Capture, utcnow
@@ -57,22 +56,6 @@ def normalised_text_hash(text: str | None) -> str | None:
         return None
     norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
     return hashlib.sha256(norm.encode("utf-8")).hexdigest()
-
-
-def _same_site(a: str, b: str) -> bool:
-    ha = (urlsplit(a).hostname or "").removeprefix("www.")
-    hb = (urlsplit(b).hostname or "").removeprefix("www.")
-    return bool(ha) and (ha == hb or ha.endswith("." + hb) or hb.endswith("." + ha))
-
-
-def choose_canonical(requested: str, final_url: str | None, page_canonical: str | None) -> str:
-    """The canonical URL of a page: its own ``rel=canonical``/``og:url`` when it
-    points at the same site (a hostile page must not claim another site's URL),
-    else where the redirects ended, else what was linked."""
-    base = final_url or requested
-    if page_canonical and page_canonical.startswith(("http://", "https://")) and _same_site(base, page_canonical):
-        return canonicalize_url(page_canonical)
-    return canonicalize_url(base)
 
 
 def existing_article_ids(engine: Engine, canonical_urls: list[str]) -> dict[str, int]:
@@ -192,21 +175,18 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
             ex.reason = f"{reason}" + (f"; {ex.reason}" if ex.status == "failed" and ex.reason else "")
         if ex.status != "ok":
             failures[(ex.reason or ex.status).split(":")[0].split(";")[0]] += 1
-        canonical = choose_canonical(c.url, final, ex.canonical_url)
+        # The page's own rel=canonical/og:url when it is on the same site, else where redirects ended.
+        canonical = canonical_from_page(final or c.url, ex.canonical_url, None)
         rows.append(_article_row(c, ex, canonical, source_id, cap_id, now))
         canon_of[c.url] = canonical
-    new = 0
+    # Two candidate URLs may resolve to one canonical page: the first wins.
+    first: dict[str, dict] = {}
+    for r in rows:
+        first.setdefault(r["canonical_url"], r)
+    unique_rows = list(first.values())
     with engine.begin() as conn:
-        # Two candidate URLs may resolve to one canonical page: first wins.
-        seen: set[str] = set()
-        unique_rows = []
-        for r in rows:
-            if r["canonical_url"] not in seen:
-                seen.add(r["canonical_url"])
-                unique_rows.append(r)
         # DO NOTHING: a concurrent run that stored the same page first wins, no duplicate.
-        inserted = upsert(conn, Article, unique_rows, keys=["canonical_url"], update=[], returning=["id"])
-        new = len(inserted)
+        new = len(upsert(conn, Article, unique_rows, keys=["canonical_url"], update=[], returning=["id"]))
     ids = existing_article_ids(engine, [canon_of.get(c.url, "") for c in candidates])
     return StoredArticles(
         ids={c.url: ids.get(canon_of.get(c.url, "")) for c in candidates},
