@@ -130,8 +130,12 @@ def beat_slug(beat: str) -> str:
 
 
 def digest_name(day: date, beat: str) -> str:
-    """``YYYY-MM-DD-{Beat}-Digest``: the digest note's name and wikilink target."""
-    return f"{day.isoformat()}-{beat_slug(beat)}-Digest"
+    """``YYYY-MM-DD-{Beat}-Digest``: the digest note's name and wikilink target.
+
+    Passed through :func:`safe_name` as a whole, so the name links point at is the very
+    name the vault writes the file under (a beat like ``"a | b"`` would otherwise give
+    ``…-a---b-…`` in links and ``…-a-b-…`` on disk)."""
+    return safe_name(f"{day.isoformat()}-{beat_slug(beat)}-Digest")
 
 
 def moc_name(category: str) -> str:

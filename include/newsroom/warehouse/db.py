@@ -96,6 +96,16 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     _migrated.add(key)
 
 
+def _storable(value: Any) -> Any:
+    """``value`` as both backends can store it: PostgreSQL refuses NUL in text
+    ("text fields cannot contain NUL (0x00) bytes"), and a single NUL in a feed title
+    or a Reddit comment would fail the whole load. It is dropped, on SQLite too, so
+    both warehouses hold the same text."""
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "")
+    return value
+
+
 def upsert(
     conn: Connection,
     table: Table | Any,
@@ -112,7 +122,7 @@ def upsert(
     returned by the database, so callers that need ids then select them).
     """
     table = getattr(table, "__table__", table)
-    rows = [dict(r) for r in rows]
+    rows = [{k: _storable(v) for k, v in r.items()} for r in rows]
     if not rows:
         return []
     dialect = conn.dialect.name
