@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import pytest
 
@@ -21,13 +22,24 @@ def _uri_quote(s: str) -> str:
     return quote(s, safe="")
 
 
+def _logged(caplog, capfd) -> str:
+    """Everything logged so far: stdlib logging (caplog) and the task SDK's structlog
+    output, which goes to stdout rather than through stdlib logging (capfd)."""
+    out, err = capfd.readouterr()
+    sys.stdout.write(out)  # keep it visible in pytest's report
+    sys.stderr.write(err)
+    return caplog.text + "".join(str(r.args) for r in caplog.records) + out + err
+
+
 @pytest.fixture(autouse=True)
-def _no_connections(monkeypatch, caplog):
+def logs(monkeypatch, caplog, capfd):
+    """No connections unless a test defines one; afterwards, no secret in any log output."""
     monkeypatch.delenv("AIRFLOW_CONN_REDDIT_DEFAULT", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_LLM_DEFAULT", raising=False)
     caplog.set_level(logging.DEBUG)
-    yield
-    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    seen = []
+    yield lambda: seen.append(_logged(caplog, capfd)) or "".join(seen)
+    text = "".join(seen) + _logged(caplog, capfd)
     for secret in (REDDIT_SECRET, REDDIT_ID, LLM_KEY):
         assert secret not in text, "a secret reached the logs"
 
@@ -58,12 +70,13 @@ def test_reddit_credentials_from_a_json_connection_with_another_id(monkeypatch):
     json.dumps({"conn_type": "reddit", "password": REDDIT_SECRET}),  # no client id
     "reddit://",
 ])
-def test_reddit_absent_or_incomplete_connection_gives_none(monkeypatch, caplog, conn):
+def test_reddit_absent_or_incomplete_connection_gives_none(monkeypatch, logs, conn):
     if conn is not None:
         monkeypatch.setenv("AIRFLOW_CONN_REDDIT_DEFAULT", conn)
     assert RedditHook().get_credentials() is None
-    # the operator is told why (and the autouse fixture checks no secret came with it)
-    assert "reddit_default" in caplog.text and ("not defined" in caplog.text or "without OAuth" in caplog.text)
+    # the operator is told why (and the fixture checks that no secret came with it)
+    text = logs()
+    assert "reddit_default" in text and ("not defined" in text or "without OAuth" in text)
 
 
 @pytest.mark.parametrize("conn, base_url, model, key", ids=["uri", "uri-no-key", "json-schema-port", "json-url-host",
@@ -111,10 +124,12 @@ def test_llm_bad_tuning_value_names_the_field_not_the_key(monkeypatch):
 
 
 @pytest.mark.parametrize("conn", [None, json.dumps({"conn_type": "http", "password": LLM_KEY})])
-def test_llm_absent_or_endpointless_connection_gives_none(monkeypatch, conn):
+def test_llm_absent_or_endpointless_connection_gives_none(monkeypatch, logs, conn):
     if conn is not None:
         monkeypatch.setenv("AIRFLOW_CONN_LLM_DEFAULT", conn)
     assert LLMHook().get_config() is None
+    text = logs()
+    assert "llm_default" in text and ("not defined" in text or "summaries are off" in text)
 
 
 def test_llm_config_from_the_hook_reaches_the_endpoint_with_the_key(monkeypatch, replay_server, warehouse):
