@@ -24,23 +24,38 @@ T0 = datetime(2026, 4, 9, 10, 0, tzinfo=UTC)
 CONTROL = "control"
 CONTROL_ITEMS = 3
 
-_SENTENCES = (
-    "The regional transport authority approved the new tram line after a two-year consultation.",
-    "Engineers expect the first trains to run between the station and the university campus.",
-    "Residents along the route raised concerns about noise during the construction phase.",
-    "The council said compensation would be offered to shops affected by the road closures.",
-    "A spokesperson confirmed that the budget had been revised twice since the first estimate.",
-    "Opposition members asked for an independent review of the projected passenger numbers.",
-    "The contract for the rolling stock will be awarded in a separate tender next spring.",
-    "Cycling groups welcomed the plan to add protected lanes beside most of the new track.",
+# Distinct subjects, so pages of different seeds are different stories (not near-duplicates).
+_TOPICS = (
+    ("The regional transport authority approved the new tram line after a two-year consultation.",
+     "Engineers expect the first trains to run between the station and the university campus.",
+     "Residents along the route raised concerns about noise during the construction phase.",
+     "The council said compensation would be offered to shops affected by the road closures."),
+    ("A drought in the southern valleys has cut this year's olive harvest by almost half.",
+     "Farmers say irrigation quotas were reduced twice during the hottest weeks of summer.",
+     "Cooperatives expect bottled oil prices to rise before the end of the winter season.",
+     "Agronomists recommend planting varieties that tolerate longer periods without rain."),
+    ("The city library will reopen its restored reading room to the public next month.",
+     "Conservators spent three years repairing the painted ceiling and the oak shelving.",
+     "Rare manuscripts from the medieval collection will be shown in new climate-controlled cases.",
+     "Volunteers helped catalogue more than forty thousand volumes during the closure."),
+    ("The national football federation named a new head coach for the women's team on Monday.",
+     "She previously led a club side to two league titles and a continental cup final.",
+     "Her first squad announcement is expected before the qualifiers in the autumn.",
+     "Former players praised the appointment as a signal of long-term investment."),
+    ("Astronomers at the mountain observatory reported a bright new comet visible before dawn.",
+     "The comet should be easiest to see with binoculars during the second week of the month.",
+     "Amateur observers are asked to send their photographs to help refine its orbit.",
+     "Its tail has already grown longer than predicted as it approaches the sun."),
 )
 
 
 def article_html(title: str, paragraphs: int = 6, seed: int = 0) -> bytes:
-    """A plain news page with enough text (~150+ words) for the extractor to keep."""
+    """A plain news page with enough text (~150+ words) for the extractor to keep; pages
+    of different seeds (mod 5) are about different subjects."""
+    topic = _TOPICS[seed % len(_TOPICS)]
     paras = []
     for i in range(paragraphs):
-        s = [_SENTENCES[(seed + i + k) % len(_SENTENCES)] for k in range(3)]
+        s = [topic[(i + k) % len(topic)] for k in range(3)]
         paras.append(f"<p>{escape(' '.join(s))} (Part {i + 1}.)</p>")
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
