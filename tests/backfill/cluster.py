@@ -61,6 +61,8 @@ class AirflowCluster:
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
             "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.5",
+            # The scheduler serves task logs on this port; the default (8793) may be taken by another Airflow.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONPATH": os.pathsep.join([str(PROJECT / "include"), str(PROJECT)]),
