@@ -1,0 +1,108 @@
+"""The operator page's FastAPI app over a seeded warehouse, on SQLite and PostgreSQL
+(in-process HTTP through Starlette's TestClient; the browser tests are in tests/ui)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from newsroom_ui import create_app
+from newsroom_ui.app import SECURITY_HEADERS
+from tests.ui.htmlcheck import live_markup
+from tests.ui.seed import HOSTILE_TITLE, XSS_IMG, XSS_SCRIPT, seed
+
+
+@pytest.fixture
+def client(warehouse, warehouse_url):
+    expected = seed(warehouse)
+    with TestClient(create_app(warehouse_url)) as c:
+        c.expected = expected
+        yield c
+
+
+def _rows(html: str, table_id: str) -> list[str]:
+    body = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"<tr data-\w+=\"([^\"]*)\"", body)
+
+
+def test_overview_shows_sources_troubled_first_runs_newest_first_and_digests(client):
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    sources = _rows(html, "source-health")
+    assert sources[:3] == ["Broken Feed", "Gone Feed", "Evil &lt;script&gt;window.__pwned=1&lt;/script&gt;"]
+    assert sorted(sources[3:]) == ["Example Tech Feed", "r/MachineLearning"]
+    assert _rows(html, "pipeline-runs") == client.expected["runs"][::-1]
+    # failures by reason, most frequent first, with the counts
+    reasons = re.findall(r"<li>([^<]*?): (\d+)</li>", html.split('id="pipeline-runs"')[1])
+    assert reasons[:2] == [("extractor_timeout", "7"), ("http_500", "3")]
+    for needle in ("http_500: server error after 3 retries", "gone: HTTP 410 twice", "state-failing",
+                   "state-disabled", "(HTTP 410)", 'href="digests/2026-04-09/ai"', 'href="digests/2026-04-10/pwn"'):
+        assert needle in html, needle
+    assert "5 sources (3 need attention)" in html
+
+
+def test_latest_source_run_outcome_is_shown(client):
+    api = {s["name"]: s for s in client.get("/api/sources").json()}
+    assert api["Broken Feed"]["last_run_status"] == "failed" and api["Broken Feed"]["last_run_reason"] == "http_500"
+    assert api["Example Tech Feed"]["last_run_status"] == "ok"
+    assert api["Broken Feed"]["consecutive_failures"] == 4 and api["Gone Feed"]["enabled"] is False
+
+
+def test_digest_page_renders_markdown(client):
+    html = client.get("/digests/2026-04-09/ai").text
+    body = html.split('id="digest-body">', 1)[1]
+    assert "<h1>AI digest — Thursday 9 April 2026</h1>" in body
+    assert "<h2>1. Meta launches Muse Spark</h2>" in body and "<strong>TL;DR</strong>" in body
+    assert '<span class="wikilink" title="Muse Spark">Muse Spark (model)</span>' in body
+    assert '<a href="https://www.theverge.com/ai/muse-spark" target="_blank" rel="noopener noreferrer nofollow">' in body
+    assert "title: 2026-04-09" not in html  # front matter is not shown as text
+
+
+def test_hostile_content_is_escaped_everywhere(client):
+    pages = [client.get("/").text, client.get("/digests/2026-04-10/pwn").text]
+    for html in pages:
+        assert XSS_SCRIPT not in html and XSS_IMG not in html
+        assert live_markup(html) == []
+    digest = pages[1]
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in digest  # shown as text, not dropped
+    assert HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;") in digest
+    assert 'href="https://example.com/article?id=1"' in digest  # a safe link still works
+
+
+def test_security_headers_forbid_scripts(client):
+    for path in ("/", "/digests/2026-04-09/ai", "/api/digests", "/digests/1999-01-01/none"):
+        r = client.get(path)
+        for k, v in SECURITY_HEADERS.items():
+            assert r.headers[k] == v, (path, k)
+    assert "script-src" not in SECURITY_HEADERS["Content-Security-Policy"]  # falls back to default-src 'none'
+
+
+def test_unknown_digest_is_404_and_bad_day_is_422(client):
+    assert client.get("/digests/1999-01-01/ai").status_code == 404
+    assert client.get("/digests/not-a-day/ai").status_code == 422
+
+
+def test_json_api(client):
+    digests = client.get("/api/digests").json()
+    assert [(d["day"], d["beat"]) for d in digests] == client.expected["digests"][::-1]
+    assert len(client.get("/api/runs", params={"limit": 1}).json()) == 1
+
+
+def test_unmigrated_warehouse_says_so_instead_of_failing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with TestClient(create_app(url)) as c:
+        r = c.get("/")
+        assert r.status_code == 503 and "not migrated" in r.text and "sources" in r.text
+        assert c.get("/api/sources").status_code == 503
+
+
+def test_page_does_not_show_the_warehouse_password(tmp_path):
+    """A PostgreSQL URL with a password: the page names the backend only (no connection is made
+    for the footer; the request fails to connect and the error page must not echo the URL)."""
+    app = create_app("postgresql+psycopg://newsroom:hunter2-SECRET@127.0.0.1:1/none")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/")
+    assert r.status_code == 500 and "hunter2-SECRET" not in r.text
