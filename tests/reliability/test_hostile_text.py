@@ -202,7 +202,7 @@ def test_hostile_text_through_the_digest(replay_server, corpus, hostile_settings
         nul = c.execute(select(Article.title).where(Article.title.like("%nul%byte%"))).scalar_one()
     lost = (len(HOSTILE_TITLES) - len(n_entries)) + (1 - len(n_posts)) + (len(HOSTILE_COMMENTS) - len(n_comments))
     assert lost == 0
-    names = ", ".join(f"`{p.relative_to(root).as_posix()[:60]}`" for p in notes[:2])
+    names = f"`{digest_note.relative_to(root).as_posix()}`"
     cases = {
         "wikilink": "`[[…]]` / `![[…]]` in a title",
         "html": "`<script>` / `<img onerror>` in a title",
@@ -229,5 +229,5 @@ def test_hostile_text_through_the_digest(replay_server, corpus, hostile_settings
     record("Hostile text", "Reddit comments with front matter, `[[…]]`, `<script>`, headings, lists, "
            "`%%…%%`, NUL, bidi", "kept in `reddit_comments`; rendered as one escaped line each", lost=lost)
     record("Hostile text", "beat name `../../AI [[Beat]] U+202E |*` (becomes the note's file name)",
-           f"file names sanitised, every note inside the vault (e.g. {names})", lost=lost)
+           f"file name sanitised to {names}, links to it match; every note inside the vault", lost=lost)
     assert "\x00" not in (nul or "")  # PostgreSQL cannot store NUL: the pipeline strips it
