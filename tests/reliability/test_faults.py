@@ -28,7 +28,7 @@ from newsroom.warehouse import connect
 from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, SourceRun
 from newsroom.warehouse.schema.digest import Digest
 from tests.conftest import PROJECT
-from tests.reliability.helpers import T0, article_html, count, entries, rss, rss_item
+from tests.reliability.helpers import T0, article_html, count, rss, rss_item
 
 N_ITEMS = 6
 
@@ -154,6 +154,7 @@ def _closed_port() -> int:
     return port
 
 
+@pytest.mark.parametrize("warehouse_url", ["postgresql"], indirect=True)  # the URL used is a dead one
 def test_warehouse_unreachable(replay_server, fast, record, tmp_path):
     url = _feed(replay_server, n=1)
     bad = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/newsroom"
@@ -219,11 +220,11 @@ def mount_tmpfs(tmp_path):
 
 def test_output_folder_unwritable(warehouse, fast, record, tmp_path, mount_tmpfs):
     if CAN_MOUNT:
-        out_dir, how = mount_tmpfs("ro-vault", "64k", readonly=True), "a read-only mount"
+        out_dir = mount_tmpfs("ro-vault", "64k", readonly=True)
     else:  # not root: a folder whose parent is a regular file can never be created
         blocker = tmp_path / "blocker"
         blocker.write_text("a file, not a folder")
-        out_dir, how = blocker / "vault", "a path under a regular file"
+        out_dir = blocker / "vault"
     settings = fast.model_copy(update={"output_dir": out_dir})
     with pytest.raises(VaultError) as err:
         build_daily_digest(warehouse, date(2026, 4, 9), settings=settings, sources=SourcesFile(timezone="UTC"))
@@ -233,7 +234,6 @@ def test_output_folder_unwritable(warehouse, fast, record, tmp_path, mount_tmpfs
     record("Faults", "output folder unwritable (read-only mount; a path under a file where mounting is not allowed)",
            "`VaultError`: `output directory … is not writable (…); set NEWSROOM_OUTPUT_DIR to a writable folder`, "
            "raised before anything is written to the warehouse", lost=0)
-    del how
 
 
 _RLIMIT_CHILD = textwrap.dedent("""
@@ -254,7 +254,7 @@ def test_disk_full_keeps_the_previous_note(tmp_path, mount_tmpfs, record):
     old = "---\ntitle: 2026-04-09-AI-Digest\n---\n# Yesterday's good note\n"
     new = "---\ntitle: 2026-04-09-AI-Digest\n---\n" + "A much longer note. " * 20_000  # ~400 kB
     if CAN_MOUNT:
-        root, how = mount_tmpfs("full-vault", "128k"), "real ENOSPC on a 128 KiB tmpfs"
+        root = mount_tmpfs("full-vault", "128k")  # a real ENOSPC
         vault = Vault(root)
         path = vault.write_note("digests", "2026-04-09-AI-Digest", old)
         with pytest.raises(VaultError) as err:
@@ -262,7 +262,7 @@ def test_disk_full_keeps_the_previous_note(tmp_path, mount_tmpfs, record):
         msg = str(err.value)
         assert "No space left on device" in msg
     else:
-        root, how = tmp_path / "vault", "RLIMIT_FSIZE (EFBIG) in a child process"
+        root = tmp_path / "vault"  # RLIMIT_FSIZE in a child process: EFBIG
         vault = Vault(root)
         path = vault.write_note("digests", "2026-04-09-AI-Digest", old)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT / "include"), str(PROJECT)])}
@@ -274,6 +274,5 @@ def test_disk_full_keeps_the_previous_note(tmp_path, mount_tmpfs, record):
     assert path.read_text(encoding="utf-8") == old  # the previous note survives, whole
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left behind
     record("Faults", "disk full while writing a note (a real full tmpfs; `RLIMIT_FSIZE` where mounting is not "
-           "allowed)", "`VaultError: cannot write …: No space left on device`; the previous note is intact (temp "
-           "file + `os.replace`), no temporary file left", lost=0)
-    del how
+           "allowed)", "`VaultError: cannot write …: No space left on device` (`File too large` under "
+           "`RLIMIT_FSIZE`); the previous note is intact (temp file + `os.replace`), no temporary file left", lost=0)

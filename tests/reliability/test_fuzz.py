@@ -9,8 +9,6 @@ either usable or carries a recorded reason. ``derandomize`` keeps CI runs reprod
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
