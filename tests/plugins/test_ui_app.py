@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -14,12 +15,31 @@ from tests.ui.htmlcheck import live_markup
 from tests.ui.seed import HOSTILE_TITLE, XSS_IMG, XSS_SCRIPT, seed
 
 
-@pytest.fixture
-def client(warehouse, warehouse_url):
-    expected = seed(warehouse)
-    with TestClient(create_app(warehouse_url)) as c:
-        c.expected = expected
-        yield c
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def client(request, tmp_path_factory):
+    """One seeded warehouse per backend for the whole module: the page only reads."""
+    from newsroom.warehouse import dispose_all, open_warehouse
+
+    drop = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('ui') / 'warehouse.db'}"
+    else:
+        from tests.conftest import create_pg_database, pg_available
+
+        if not pg_available():
+            if os.environ.get("CI"):
+                pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable")
+            pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+        url, drop = create_pg_database()
+    try:
+        expected = seed(open_warehouse(url))
+        with TestClient(create_app(url)) as c:
+            c.expected = expected
+            yield c
+    finally:
+        dispose_all()
+        if drop:
+            drop()
 
 
 def _rows(html: str, table_id: str) -> list[str]:
