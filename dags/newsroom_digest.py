@@ -85,23 +85,10 @@ def newsroom_digest():
 
 
 def _llm_config():
-    """The optional LLM summariser from the ``llm_default`` Connection (off when absent)."""
-    from airflow.sdk import Connection
+    """The optional LLM summariser from the ``llm_default`` Connection (None: extractive only)."""
+    from newsroom_hooks import LLMHook
 
-    try:
-        conn = Connection.get("llm_default")
-    except Exception:
-        return None
-    if conn is None or not conn.host:
-        return None
-    from newsroom.digest.llm import LLMConfig
-
-    extra = conn.extra_dejson or {}
-    base = conn.host if "://" in conn.host else f"{conn.schema or 'https'}://{conn.host}"
-    if conn.port:
-        base = f"{base}:{conn.port}"
-    return LLMConfig(base_url=extra.get("base_url", base), api_key=conn.password or None,
-                     model=extra.get("model", "gpt-4o-mini"))
+    return LLMHook().get_config()
 
 
 newsroom_digest()

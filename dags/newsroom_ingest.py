@@ -246,19 +246,10 @@ def newsroom_ingest():
 
 
 def _reddit_credentials():
-    """App-only OAuth credentials from the ``reddit_default`` Connection, if any."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
+    """App-only OAuth credentials from the ``reddit_default`` Connection (None: anonymous)."""
+    from newsroom_hooks import RedditHook
 
-    try:
-        conn = Connection.get("reddit_default")
-    except (AirflowNotFoundException, Exception):
-        return None
-    if not conn or not conn.login or not conn.password:
-        return None
-    from newsroom.reddit.auth import RedditCredentials
-
-    return RedditCredentials(client_id=conn.login, client_secret=conn.password)
+    return RedditHook().get_credentials()
 
 
 newsroom_ingest()
