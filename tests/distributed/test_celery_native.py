@@ -156,9 +156,13 @@ def test_every_task_went_through_the_broker_to_the_celery_worker(celery_run):
         assert line, f"{task_id}[{map_index}] (celery id {celery_id}) is not in the worker log"
         assert f"task_id='{task_id}'" in line and f"map_index={map_index}" in line, line
     # and the scheduler handed every one of them to its CeleryExecutor
-    finished = re.findall(r"TaskInstance Finished: dag_id=(\S+), task_id=(\S+), run_id=(\S+), map_index=(-?\d+),"
-                          r".*? executor=(\w+)\(", af.log_text("scheduler"))
-    executor_of = {(t, int(m)): ex for d, t, r, m, ex in finished if d == DAG_ID and r == celery_run.run_id}
+    executor_of = {}
+    for line in af.log_text("scheduler").splitlines():
+        m = re.search(r"Trying to enqueue tasks: \[(.*)\] for executor: (\w+)\(", line)
+        for task_id, run_id, map_index in re.findall(
+                r"<TaskInstance: " + DAG_ID + r"\.(\S+) (\S+)(?: map_index=(\d+))? \[", m.group(1) if m else ""):
+            if run_id == celery_run.run_id:
+                executor_of[(task_id, int(map_index or -1))] = m.group(2)
     assert {executor_of.get((t, m)) for t, m, _, _ in rows} == {"CeleryExecutor"}, executor_of
 
 
@@ -196,10 +200,10 @@ def test_warehouse_holds_the_full_text_articles_and_the_run(celery_run):
 
 
 def test_scheduler_reports_healthy(celery_run):
-    """The compose healthcheck of the scheduler: ``GET /health`` on its health-check server."""
+    """The compose healthcheck of the scheduler: ``GET /health`` on its health-check server
+    answers 200 (it answers 503 once the scheduler job's heartbeat is older than the threshold)."""
     import httpx
 
     af = celery_run.cluster
     r = httpx.get(f"http://127.0.0.1:{af.health_port}/health", timeout=10)
-    assert r.status_code == 200, r.text
-    assert re.search(r"healthy", r.text, re.I)
+    assert r.status_code == 200, r.text  # 503 when the scheduler's heartbeat is stale
