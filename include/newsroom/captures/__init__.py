@@ -52,7 +52,8 @@ class CaptureStore:
         """Store ``body`` (idempotent: same bytes, same path; written once, atomically)."""
         sha, rel = self.key(body, kind)
         full = self._full(rel)
-        data = gzip.compress(body, compresslevel=6, mtime=0)
+        # Level 1: captures are written on the hot path; the ratio barely changes for HTML.
+        data = gzip.compress(body, compresslevel=1, mtime=0)
         if self.remote:
             fs, path = fsspec.core.url_to_fs(full)
             if not fs.exists(path):

@@ -182,6 +182,8 @@ def _with_metadata(result: Extraction, doc, html: bytes, url: str) -> Extraction
         if result.canonical_url in (None, url):
             # trafilatura drops a relative canonical link unless og: tags give a base.
             result.canonical_url = _relative_canonical(html, url) or result.canonical_url
+    elif html:
+        result.canonical_url = _relative_canonical(html, url)  # cheap: a regex over the head
     result.language = _language(html)
     return result
 
@@ -196,7 +198,8 @@ def _without_page(url: str, reason: str, feed_fallback: str | None, doc=None, ht
     return _with_metadata(result, doc, html, url)
 
 
-def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool = True) -> Extraction:
+def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool = True,
+             page_metadata: bool = True) -> Extraction:
     if not html or not html.strip():
         return _without_page(url, "empty_body", feed_fallback)
     if _looks_binary(html):
@@ -204,7 +207,7 @@ def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool =
     tree = load_html(html)  # the one parse: metadata reads it, extraction works on a copy
     if tree is None:
         return _without_page(url, "not_html", feed_fallback, html=html)
-    meta = _page_metadata(tree, url, need_date)
+    meta = _page_metadata(tree, url, need_date) if page_metadata else None
     options = _options(url)
     doc = bare_extraction(tree, options=options)
     # The text exactly as trafilatura.extract() renders it.
@@ -224,16 +227,19 @@ def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool =
 
 
 def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None,
-                    need_date: bool = True) -> Extraction:
+                    need_date: bool = True, page_metadata: bool = True) -> Extraction:
     """Extract the article in ``html`` (the page's raw bytes) fetched from ``url``.
 
     ``feed_fallback`` is the HTML the feed itself carried for this entry
     (``FeedEntry.content`` or its summary); it is used only when the page
     yields no or too little text. ``need_date=False`` skips the page-date search
-    when the feed already gave the entry's date. Never raises.
+    when the feed already gave the entry's date; ``page_metadata=False`` skips
+    the page's metadata (title, author, date, sitename, description) altogether
+    when the source already told them — language and canonical URL are still
+    read, by cheap scans of the head. Never raises.
     """
     try:
-        return _extract(html, url, feed_fallback, need_date)
+        return _extract(html, url, feed_fallback, need_date, page_metadata)
     except Exception as exc:  # a crash in the extractor is one failed page, not a failed batch
         log.warning("extractor error on %s: %r", url, exc)
         reason = f"extractor_error: {type(exc).__name__}: {exc}"[:500]

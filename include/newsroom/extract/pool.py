@@ -64,11 +64,13 @@ class ExtractTask:
     html: bytes
     feed_fallback: str | None = None
     need_date: bool = True  # False when the source already dated the entry
+    page_metadata: bool = True  # False when the source already gave title and date
 
 
 def extract_task(task: ExtractTask) -> Extraction:
     """The default per-page work: :func:`newsroom.extract.article.extract_article`."""
-    return extract_article(task.html, task.url, feed_fallback=task.feed_fallback, need_date=task.need_date)
+    return extract_article(task.html, task.url, feed_fallback=task.feed_fallback, need_date=task.need_date,
+                           page_metadata=task.page_metadata)
 
 
 def _run_one(fn: Callable[[ExtractTask], Extraction], task: ExtractTask) -> Extraction:

@@ -15,6 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -113,6 +114,49 @@ def _fetch_failure_reason(res: FetchResult) -> str:
     return "empty_body"
 
 
+FETCH_CHUNK = 24
+
+
+class _Fetched(BaseModel):
+    """One candidate after fetching: the extraction task, or why there is none."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
+    candidate: ArticleCandidate
+    task: object | None = None  # ExtractTask
+    reason: str = ""
+    capture_id: int | None = None
+    final_url: str | None = None
+
+
+def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, settings, fetcher, store) -> list[_Fetched]:
+    """Fetch the chunk's pages (concurrently, robots.txt honoured) and keep each body as a capture."""
+    from newsroom.extract.pool import ExtractTask
+
+    # Hosts outside NEWSROOM_ALLOWED_HOSTS are not fetched; their feed content still counts.
+    results = fetcher.get_many([c.url for c in chunk if settings.host_allowed(c.url)], kind="page",
+                               check_robots=True)
+    out: list[_Fetched] = []
+    with engine.begin() as conn:
+        for c in chunk:
+            res = results.get(c.url)
+            f = _Fetched(candidate=c, final_url=res.final_url if res is not None else None)
+            if res is not None and res.ok and res.body:
+                f.capture_id = record_capture(conn, store, res.body, kind="page", url=res.final_url or c.url,
+                                              status=res.status, content_type=res.content_type or None)
+            if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
+                f.task = ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
+                                     need_date=c.published_at is None,
+                                     # The source told title and date: the page's metadata adds nothing.
+                                     page_metadata=not (c.title and c.published_at))
+            elif not settings.host_allowed(c.url):
+                f.reason = "host_not_allowed"
+            else:
+                f.reason = _fetch_failure_reason(res) if res is not None else "not_fetched"
+            out.append(f)
+    return out
+
+
 def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settings, fetcher, store,
                    source_id: int | None, run_id: str | None = None, workers: int | None = None) -> StoredArticles:
     """Fetch, capture, extract and upsert the candidates that are not articles yet.
@@ -121,7 +165,7 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
     caller can link feed entries / Reddit posts to them.
     """
     from newsroom.extract.article import extract_article
-    from newsroom.extract.pool import ExtractTask, extract_many
+    from newsroom.extract.pool import extract_many
 
     now = utcnow()
     by_canon: dict[str, ArticleCandidate] = {}
@@ -139,46 +183,32 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
     if not todo:
         return StoredArticles(ids={c.url: known.get(canon_of.get(c.url, "")) for c in candidates})
 
-    # Hosts outside NEWSROOM_ALLOWED_HOSTS are not fetched; their feed content still counts.
-    results = fetcher.get_many([c.url for c in todo if settings.host_allowed(c.url)], kind="page",
-                               check_robots=True)
-    fetch_reasons: list[str | None] = []
-    capture_ids: list[int | None] = []
-    final_urls: list[str | None] = []
-    tasks: list[ExtractTask] = []
-    with engine.begin() as conn:
-        for c in todo:
-            res = results.get(c.url)
-            cap_id = None
-            if res is not None and res.ok and res.body:
-                cap_id = record_capture(conn, store, res.body, kind="page", url=res.final_url or c.url,
-                                        status=res.status, content_type=res.content_type or None)
-            if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
-                fetch_reasons.append(None)
-                tasks.append(ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
-                                         need_date=c.published_at is None))
-            elif not settings.host_allowed(c.url):
-                fetch_reasons.append("host_not_allowed")
-            else:
-                fetch_reasons.append(_fetch_failure_reason(res) if res is not None else "not_fetched")
-            capture_ids.append(cap_id)
-            final_urls.append(res.final_url if res is not None else None)
-
-    extracted = iter(extract_many(tasks, workers=workers if workers is not None else settings.extract_workers))
-    rows = []
-    for c, reason, cap_id, final in zip(todo, fetch_reasons, capture_ids, final_urls):
-        if reason is None:
-            ex = next(extracted)
-        else:
-            # The page is unusable: keep what the source itself carried, with the reason.
-            ex = extract_article(b"", c.url, feed_fallback=c.feed_content)
-            ex.reason = f"{reason}" + (f"; {ex.reason}" if ex.status == "failed" and ex.reason else "")
-        if ex.status != "ok":
-            failures[(ex.reason or ex.status).split(":")[0].split(";")[0]] += 1
-        # The page's own rel=canonical/og:url when it is on the same site, else where redirects ended.
-        canonical = canonical_from_page(final or c.url, ex.canonical_url, None)
-        rows.append(_article_row(c, ex, canonical, source_id, cap_id, now))
-        canon_of[c.url] = canonical
+    n_workers = workers if workers is not None else settings.extract_workers
+    rows: list[dict] = []
+    # Fetch chunk k+1 while the process pool extracts chunk k: the main process's
+    # work (HTTP, captures, SQL) overlaps the CPU-bound extraction on the other cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsroom-extract") as background:
+        pending = []
+        for start in range(0, len(todo), FETCH_CHUNK):
+            fetched = _fetch_and_capture(engine, todo[start:start + FETCH_CHUNK], settings=settings,
+                                         fetcher=fetcher, store=store)
+            tasks = [f.task for f in fetched if f.task is not None]
+            pending.append((fetched, background.submit(extract_many, tasks, workers=n_workers)))
+        for fetched, future in pending:
+            extracted = iter(future.result())
+            for f in fetched:
+                if f.task is not None:
+                    ex = next(extracted)
+                else:
+                    # The page is unusable: keep what the source itself carried, with the reason.
+                    ex = extract_article(b"", f.candidate.url, feed_fallback=f.candidate.feed_content)
+                    ex.reason = f.reason + (f"; {ex.reason}" if ex.status == "failed" and ex.reason else "")
+                if ex.status != "ok":
+                    failures[(ex.reason or ex.status).split(":")[0].split(";")[0]] += 1
+                # The page's own rel=canonical/og:url when it is on the same site, else where redirects ended.
+                canonical = canonical_from_page(f.final_url or f.candidate.url, ex.canonical_url, None)
+                rows.append(_article_row(f.candidate, ex, canonical, source_id, f.capture_id, now))
+                canon_of[f.candidate.url] = canonical
     # Two candidate URLs may resolve to one canonical page: the first wins.
     first: dict[str, dict] = {}
     for r in rows:
