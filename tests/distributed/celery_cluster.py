@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -49,18 +50,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Keys a Celery broker of ours leaves behind (kombu bindings, the queue, unacked bookkeeping):
+# a database holding only these and no claim is the leftover of a killed run, and may be reused.
+LEFTOVER_KEYS = re.compile(rb"^(_kombu\.|unacked|newsroom-|celery)")
+
+
 def claim_redis_db(owner: str, ttl_s: int = 1800) -> int:
-    """Claim an empty Redis database number for this cluster (a key set with NX and a TTL).
+    """Claim a Redis database number for this cluster (a key set with NX and a TTL).
 
     Two clusters on one Redis must not share a broker database: a worker would take the
-    other's messages, and the flush at teardown would delete them.
+    other's messages, and the flush at teardown would delete them. A database is taken
+    when it is empty, or holds only the broker keys of a run that was killed before its
+    teardown (its claim expired); the latter is flushed first.
     """
     import redis
 
     for n in REDIS_DBS:
         r = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=n, socket_timeout=5)
         try:
-            if r.dbsize() == 0 and r.set(CLAIM_KEY, owner, nx=True, ex=ttl_s):
+            keys = r.keys("*") if r.dbsize() < 1000 else None
+            if keys is None or any(not LEFTOVER_KEYS.match(k) for k in keys):
+                continue  # someone else's data, or a live claim
+            if r.set(CLAIM_KEY, owner, nx=True, ex=ttl_s):
+                if keys:
+                    r.delete(*keys)
                 return n
         finally:
             r.close()
@@ -91,6 +104,28 @@ def drop_database(name: str) -> None:
 
 def pg_url(db: str, driver: str = "psycopg") -> str:
     return f"postgresql+{driver}://{PG_USER}@{PG_HOST}:{PG_PORT}/{db}"
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def _die_with_parent() -> None:
+    """In the child: SIGTERM it when the test process dies, even by SIGKILL (Linux only).
+
+    The services run in their own sessions, so a killed pytest would otherwise leave them
+    running; on SIGTERM each service stops its own children.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:
+        pass
 
 
 class CeleryCluster:
@@ -237,6 +272,9 @@ class CeleryCluster:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
+        deadline = time.monotonic() + 5  # let the groups' other members (pool children, task processes) go
+        while time.monotonic() < deadline and any(_group_alive(p.pid) for p in self.procs.values()):
+            time.sleep(0.1)
         errors = []
         for db in (self.metadata_db, self.warehouse_db):
             if db:
@@ -258,7 +296,7 @@ class CeleryCluster:
         log = open(self.proc_logs / f"{name}.log", "wb")
         self.procs[name] = subprocess.Popen([str(BIN / "airflow"), *args], env={**self.env, **(env or {})},
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True, cwd=self.home)
+                                            start_new_session=True, cwd=self.home, preexec_fn=_die_with_parent)
         log.close()
 
     # -- helpers ---------------------------------------------------------------------------------
