@@ -39,7 +39,8 @@ PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 PG = f"host={PG_HOST} port={PG_PORT} user={PG_USER}"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 # Redis database numbers this suite may claim (0 is left to whatever else runs here).
-REDIS_DBS = tuple(int(x) for x in os.environ.get("NEWSROOM_TEST_REDIS_DBS", "7,8,9,10,11,12,13,14,15").split(","))
+REDIS_DBS = tuple(int(x) for x in
+                  os.environ.get("NEWSROOM_TEST_REDIS_DBS", "7,8,9,10,11,12,13,14,15").split(","))
 CLAIM_KEY = "newsroom:tests:distributed:claim"
 ADMIN = ("admin", "admin")
 
@@ -138,7 +139,8 @@ class CeleryCluster:
         self.home = Path(home)
         self.tag = uuid.uuid4().hex[:8]
         self.queue = f"newsroom-{self.tag}"
-        self.worker_hostname = f"newsroom-worker-{self.tag}"  # what the worker's tasks report (worker_identity)
+        # what the worker's tasks report as their host (worker_identity)
+        self.worker_hostname = f"newsroom-worker-{self.tag}"
         self.concurrency = concurrency
         self.parallelism = parallelism
         self.port = free_port()
@@ -239,10 +241,12 @@ class CeleryCluster:
         self.cli("pools", "import", str(pools))
 
     def _start_services(self) -> None:
-        self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1", "--workers", "1")
+        self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1",
+                    "--workers", "1")
         self._start("dag-processor", "dag-processor")
         self._start("scheduler", "scheduler")
-        self._start("worker", "celery", "worker", "--concurrency", str(self.concurrency), "--queues", self.queue,
+        self._start("worker", "celery", "worker", "--concurrency", str(self.concurrency),
+                    "--queues", self.queue,
                     "--celery-hostname", f"{self.worker_hostname}@%h", "--without-gossip", "--without-mingle",
                     env={"AIRFLOW__CORE__HOSTNAME_CALLABLE": "tests.distributed.worker_identity.hostname",
                          "NEWSROOM_TEST_HOSTNAME": self.worker_hostname})
@@ -296,7 +300,8 @@ class CeleryCluster:
         log = open(self.proc_logs / f"{name}.log", "wb")
         self.procs[name] = subprocess.Popen([str(BIN / "airflow"), *args], env={**self.env, **(env or {})},
                                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            start_new_session=True, cwd=self.home, preexec_fn=_die_with_parent)
+                                            start_new_session=True, cwd=self.home,
+                                            preexec_fn=_die_with_parent)
         log.close()
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -353,7 +358,8 @@ class CeleryCluster:
         """Call the REST API v2 as the admin user; returns the decoded JSON (raises on HTTP errors)."""
         import httpx
 
-        r = httpx.request(method, f"{self.base_url}{path}", headers={"Authorization": f"Bearer {self.token()}"},
+        headers = {"Authorization": f"Bearer {self.token()}"}
+        r = httpx.request(method, f"{self.base_url}{path}", headers=headers,
                           timeout=30, **kwargs)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:2000]}")
