@@ -59,6 +59,33 @@ def _services_or_skip() -> None:
         pytest.skip(msg)
 
 
+def _trigger_and_wait(af, base_url: str, pages: list[dict]) -> CeleryRun:
+    """Wait for the DAG to be parsed, unpause it, trigger a run through the REST API, wait for its end."""
+    run = CeleryRun(cluster=af, run_id=f"celery_native__{af.tag}", base_url=base_url, pages=pages)
+
+    def serialized():
+        try:
+            return af.api("GET", f"/api/v2/dags/{DAG_ID}")
+        except RuntimeError as exc:
+            if "→ 404" in str(exc):  # not serialized yet
+                return None
+            raise
+
+    af.wait(serialized, 120, f"{DAG_ID} parsed by the dag-processor", poll=2)
+    af.api("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
+    af.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
+           json={"dag_run_id": run.run_id, "logical_date": None, "conf": {}})
+
+    def finished():
+        dr = af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run.run_id}")
+        return dr if dr["state"] in ("success", "failed") else None
+
+    run.dag_run = af.wait(finished, RUN_TIMEOUT_S, f"DagRun {run.run_id}", poll=2)
+    run.tis = af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run.run_id}/taskInstances",
+                     params={"limit": 100})["task_instances"]
+    return run
+
+
 @pytest.fixture(scope="module")
 def celery_run(corpus, tmp_path_factory):
     _services_or_skip()
@@ -84,26 +111,11 @@ def celery_run(corpus, tmp_path_factory):
             "NEWSROOM_INGEST_SCHEDULE": "none",  # only the run this test triggers
         }
         with CeleryCluster(work / "airflow-home", env=env) as af:
-            run = CeleryRun(cluster=af, run_id=f"celery_native__{af.tag}", base_url=srv.base_url, pages=pages)
-
-            def serialized():
-                try:
-                    return af.api("GET", f"/api/v2/dags/{DAG_ID}")
-                except RuntimeError:
-                    return None
-
-            af.wait(serialized, 120, f"{DAG_ID} parsed by the dag-processor", poll=2)
-            af.api("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
-            af.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
-                   json={"dag_run_id": run.run_id, "logical_date": None, "conf": {}})
-
-            def finished():
-                dr = af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run.run_id}")
-                return dr if dr["state"] in ("success", "failed") else None
-
-            run.dag_run = af.wait(finished, RUN_TIMEOUT_S, f"DagRun {run.run_id}", poll=2)
-            run.tis = af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run.run_id}/taskInstances",
-                             params={"limit": 100})["task_instances"]
+            try:
+                run = _trigger_and_wait(af, srv.base_url, pages)
+            except Exception:
+                print(af.logs())  # shown under "Captured stdout setup" when the fixture errors
+                raise
             yield run
 
 
@@ -133,8 +145,9 @@ def test_dag_run_succeeds_with_only_the_bad_feed_failed(celery_run):
 def test_every_task_went_through_the_broker_to_the_celery_worker(celery_run):
     af = celery_run.cluster
     ran = _ran(celery_run.tis)
-    assert {_label(t) for t in ran} == {"plan_sources", "feed_names", "subreddit_names", "enrich", "summarize",
-                                        *(f"ingest_feed[{n}]" for n in (*FEEDS, BAD_FEED, "generated"))}
+    expected = {"plan_sources", "feed_names", "subreddit_names", "enrich", "summarize",
+                *(f"ingest_feed[{n}]" for n in (*FEEDS, BAD_FEED, "generated"))}
+    assert {_label(t) for t in ran} == expected
     # The worker's process tree reports the worker's host name (worker_identity); the scheduler,
     # dag-processor and api-server never run a task, so no other name may appear.
     assert {t["hostname"] for t in ran} == {af.worker_hostname}
