@@ -46,7 +46,7 @@ from newsroom.records import Extraction
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExtractTask", "extract_many", "extract_task", "default_workers", "shutdown_pool"]
+__all__ = ["ExtractTask", "extract_many", "extract_task", "default_workers", "shutdown_pool", "warm_pool"]
 
 # Below this many pages, starting a pool costs more than it saves.
 MIN_BATCH_FOR_NEW_POOL = 6
@@ -149,6 +149,23 @@ class _Pool:
 
 
 _POOL = _Pool()
+
+
+def warm_pool(workers: int = 0) -> bool:
+    """Start the worker processes now, without waiting for them.
+
+    Start-up (a fresh interpreter importing trafilatura) takes about a second;
+    a caller that knows a large batch is coming calls this before fetching, so
+    the start-up overlaps the network instead of delaying the first batch.
+    Returns whether a pool is (being) started.
+    """
+    workers = default_workers() if workers <= 0 else workers
+    if workers <= 1 or multiprocessing.current_process().daemon:
+        return False
+    executor = _POOL.get(workers)
+    for _ in range(workers):
+        executor.submit(os.getpid)  # each submit lets the executor spawn one more worker
+    return True
 
 
 def shutdown_pool() -> None:

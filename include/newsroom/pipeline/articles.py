@@ -96,14 +96,31 @@ def _article_row(c: ArticleCandidate, ex: Extraction, canonical: str, source_id:
     }
 
 
+def record_captures(conn, store, items: list[tuple[bytes, dict]], *, kind: str) -> list[int]:
+    """Keep each body in the capture store; one ``captures`` row per (url, sha256).
+
+    ``items`` are ``(body, {"url", "status", "content_type"})``; returns the row ids
+    in the same order. One statement for the batch, not one per page.
+    """
+    if not items:
+        return []
+    rows = []
+    for body, meta in items:
+        ref = store.put(body, kind=kind)
+        rows.append({"kind": kind, "url": meta["url"], "sha256": ref.sha256, "path": ref.path,
+                     "content_type": meta.get("content_type"), "status": meta.get("status"),
+                     "bytes": ref.bytes, "fetched_at": utcnow()})
+    upsert(conn, Capture, rows, keys=["url", "sha256"], update=[])
+    ids = {(u, h): i for u, h, i in conn.execute(
+        select(Capture.url, Capture.sha256, Capture.id).where(Capture.sha256.in_({r["sha256"] for r in rows})))}
+    return [ids[(r["url"], r["sha256"])] for r in rows]
+
+
 def record_capture(conn, store, body: bytes, *, kind: str, url: str, status: int | None,
                    content_type: str | None) -> int:
     """Keep ``body`` in the capture store and return its ``captures`` row id."""
-    ref = store.put(body, kind=kind)
-    upsert(conn, Capture, [{"kind": kind, "url": url, "sha256": ref.sha256, "path": ref.path,
-                             "content_type": content_type, "status": status, "bytes": ref.bytes,
-                             "fetched_at": utcnow()}], keys=["url", "sha256"], update=[])
-    return conn.execute(select(Capture.id).where(Capture.url == url, Capture.sha256 == ref.sha256)).scalar_one()
+    return record_captures(conn, store, [(body, {"url": url, "status": status, "content_type": content_type})],
+                           kind=kind)[0]
 
 
 def _fetch_failure_reason(res: FetchResult) -> str:
@@ -114,7 +131,7 @@ def _fetch_failure_reason(res: FetchResult) -> str:
     return "empty_body"
 
 
-FETCH_CHUNK = 24
+FETCH_CHUNK = 16
 
 
 class _Fetched(BaseModel):
@@ -137,23 +154,28 @@ def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, setting
     results = fetcher.get_many([c.url for c in chunk if settings.host_allowed(c.url)], kind="page",
                                check_robots=True)
     out: list[_Fetched] = []
+    to_capture: list[tuple[bytes, dict]] = []
+    captured: list[_Fetched] = []
+    for c in chunk:
+        res = results.get(c.url)
+        f = _Fetched(candidate=c, final_url=res.final_url if res is not None else None)
+        if res is not None and res.ok and res.body:
+            to_capture.append((res.body, {"url": res.final_url or c.url, "status": res.status,
+                                          "content_type": res.content_type or None}))
+            captured.append(f)
+        if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
+            f.task = ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
+                                 need_date=c.published_at is None,
+                                 # The source told title and date: the page's metadata adds nothing.
+                                 page_metadata=not (c.title and c.published_at))
+        elif not settings.host_allowed(c.url):
+            f.reason = "host_not_allowed"
+        else:
+            f.reason = _fetch_failure_reason(res) if res is not None else "not_fetched"
+        out.append(f)
     with engine.begin() as conn:
-        for c in chunk:
-            res = results.get(c.url)
-            f = _Fetched(candidate=c, final_url=res.final_url if res is not None else None)
-            if res is not None and res.ok and res.body:
-                f.capture_id = record_capture(conn, store, res.body, kind="page", url=res.final_url or c.url,
-                                              status=res.status, content_type=res.content_type or None)
-            if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
-                f.task = ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
-                                     need_date=c.published_at is None,
-                                     # The source told title and date: the page's metadata adds nothing.
-                                     page_metadata=not (c.title and c.published_at))
-            elif not settings.host_allowed(c.url):
-                f.reason = "host_not_allowed"
-            else:
-                f.reason = _fetch_failure_reason(res) if res is not None else "not_fetched"
-            out.append(f)
+        for f, cap_id in zip(captured, record_captures(conn, store, to_capture, kind="page")):
+            f.capture_id = cap_id
     return out
 
 
@@ -165,7 +187,7 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
     caller can link feed entries / Reddit posts to them.
     """
     from newsroom.extract.article import extract_article
-    from newsroom.extract.pool import extract_many
+    from newsroom.extract.pool import MIN_BATCH_FOR_NEW_POOL, extract_many, warm_pool
 
     now = utcnow()
     by_canon: dict[str, ArticleCandidate] = {}
@@ -184,10 +206,12 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
         return StoredArticles(ids={c.url: known.get(canon_of.get(c.url, "")) for c in candidates})
 
     n_workers = workers if workers is not None else settings.extract_workers
+    if sum(settings.host_allowed(c.url) for c in todo) >= MIN_BATCH_FOR_NEW_POOL:
+        warm_pool(n_workers)  # worker start-up overlaps the first chunk's fetch
     rows: list[dict] = []
     # Fetch chunk k+1 while the process pool extracts chunk k: the main process's
     # work (HTTP, captures, SQL) overlaps the CPU-bound extraction on the other cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsroom-extract") as background:
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="newsroom-extract") as background:
         pending = []
         for start in range(0, len(todo), FETCH_CHUNK):
             fetched = _fetch_and_capture(engine, todo[start:start + FETCH_CHUNK], settings=settings,

@@ -124,3 +124,20 @@ def test_an_exception_in_a_worker_fails_only_its_page():
     results = extract_many(items, workers=2, extract_fn=raise_on_marker)
     assert results[4].reason == "extractor_error: ValueError: bad page"
     assert all(r.status == "ok" for i, r in enumerate(results) if i != 4)
+
+
+def test_warm_pool_starts_workers_that_extract_many_then_reuses():
+    from newsroom.extract import pool
+
+    pool.shutdown_pool()
+    try:
+        assert pool.warm_pool(2) is True
+        assert pool._POOL.running(2)
+        executor = pool._POOL.get(2)
+        html = b"<html><body><article>" + b"<p>Words of a real article body, long enough.</p>" * 40 + b"</article></body></html>"
+        out = pool.extract_many([pool.ExtractTask(url=f"http://e.test/{i}", html=html) for i in range(3)], workers=2)
+        assert [e.status for e in out] == ["ok"] * 3
+        assert pool._POOL.get(2) is executor  # the warmed pool served the small batch
+        assert pool.warm_pool(1) is False
+    finally:
+        pool.shutdown_pool()
