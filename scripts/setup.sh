@@ -36,4 +36,3 @@ airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/
 echo "==> migrating the newsroom warehouse"
 "$VENV/bin/python" -m newsroom migrate
 airflow pools set reddit_api 2 "Reddit API: concurrent requests" >/dev/null 2>&1 || true
-airflow pools set newsroom_extract 1 "CPU-bound extraction: one task at a time uses every core" >/dev/null 2>&1 || true

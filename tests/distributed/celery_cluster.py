@@ -236,7 +236,6 @@ class CeleryCluster:
         pools = self.home / "pools.json"
         pools.write_text(json.dumps({
             "reddit_api": {"slots": 2, "description": "Reddit API: concurrent requests"},
-            "newsroom_extract": {"slots": 1, "description": "CPU-bound extraction"},
         }))
         self.cli("pools", "import", str(pools))
 
