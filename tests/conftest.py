@@ -70,6 +70,14 @@ def pg_available() -> bool:
     return _PG_OK
 
 
+def require_pg() -> None:
+    """Skip when PostgreSQL is not reachable — but fail in CI, where it must be."""
+    if not pg_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable")
+        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+
+
 def create_pg_database() -> tuple[str, callable]:
     """Create a throwaway PostgreSQL database; returns (url, drop)."""
     import psycopg
@@ -97,10 +105,7 @@ def warehouse_url(request, tmp_path) -> str:
 
         dispose_all()
         return
-    if not pg_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable")
-        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+    require_pg()
     url, drop = create_pg_database()
     try:
         yield url

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -24,12 +23,9 @@ def client(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('ui') / 'warehouse.db'}"
     else:
-        from tests.conftest import create_pg_database, pg_available
+        from tests.conftest import create_pg_database, require_pg
 
-        if not pg_available():
-            if os.environ.get("CI"):
-                pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable")
-            pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+        require_pg()
         url, drop = create_pg_database()
     try:
         expected = seed(open_warehouse(url))

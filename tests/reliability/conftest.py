@@ -149,7 +149,7 @@ def warehouse_url(request, tmp_path, tmp_path_factory):
     import shutil
 
     from newsroom.warehouse import dispose_all
-    from tests.conftest import pg_available
+    from tests.conftest import require_pg
 
     if request.param == "sqlite":
         path = tmp_path / "warehouse.db"
@@ -157,10 +157,7 @@ def warehouse_url(request, tmp_path, tmp_path_factory):
         yield f"sqlite:///{path}"
         dispose_all()
         return
-    if not pg_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI but is not reachable")
-        pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+    require_pg()
     import psycopg
 
     url, tables = _pg_database()
