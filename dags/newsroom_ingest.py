@@ -14,6 +14,9 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+# Reddit failures that retrying within the run cannot fix (see docs/reddit.md).
+REDDIT_PERMANENT = ("forbidden", "not_found", "banned", "html_not_json", "invalid_json", "oauth_failed",
+                    "unauthorized")
 ARTICLES_ASSET = Asset(name="newsroom_articles", uri="newsroom://warehouse/articles")
 
 DOC = """
@@ -145,8 +148,10 @@ def newsroom_ingest():
 
         ctx = get_current_context()
         ctx["source_name"] = name
+        # An Airflow retry of this run must fetch again: the source's backoff is for later runs.
+        force = bool((params or {}).get("force")) or ctx["ti"].try_number > 1
         try:
-            return run(name, settings=_settings(), run_id=_run_id(), force=bool((params or {}).get("force")))
+            return run(name, settings=_settings(), run_id=_run_id(), force=force)
         except SourceFailed as exc:
             if exc.permanent:
                 raise AirflowFailException(str(exc)) from None  # retrying won't help
@@ -159,7 +164,14 @@ def newsroom_ingest():
 
         ctx = get_current_context()
         ctx["source_name"] = f"r/{name}"
-        return run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
+        result = run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
+        if result.get("status") == "failed":  # recorded already; fail only this subreddit's task
+            reason = str(result.get("reason") or "failed")
+            message = f"subreddit {name!r} failed: {reason}"
+            if reason.startswith(REDDIT_PERMANENT):
+                raise AirflowFailException(message)  # retrying won't help
+            raise RuntimeError(message)
+        return result
 
     @task(trigger_rule="all_done")
     def enrich() -> dict:
