@@ -69,6 +69,24 @@ def _mode(ctx, params) -> str:
     return "reprocess" if _is_backfill(ctx) or (params or {}).get("mode") == "reprocess" else "ingest"
 
 
+def _force_fetch(params, try_number: int) -> bool:
+    """Fetch despite the source's backoff: on the **force** param, and on an Airflow
+    retry of this run (the source's backoff is meant for later runs, not this one)."""
+    return bool((params or {}).get("force")) or try_number > 1
+
+
+def _raise_if_subreddit_failed(name: str, result: dict) -> None:
+    """The reason is recorded already; fail only this subreddit's task, retrying only
+    what a retry can fix."""
+    if result.get("status") != "failed":
+        return
+    reason = str(result.get("reason") or "failed")
+    message = f"subreddit {name!r} failed: {reason}"
+    if reason.startswith(REDDIT_PERMANENT):
+        raise AirflowFailException(message)
+    raise RuntimeError(message)
+
+
 def _settings():
     from newsroom.settings import get_settings
 
@@ -148,10 +166,9 @@ def newsroom_ingest():
 
         ctx = get_current_context()
         ctx["source_name"] = name
-        # An Airflow retry of this run must fetch again: the source's backoff is for later runs.
-        force = bool((params or {}).get("force")) or ctx["ti"].try_number > 1
         try:
-            return run(name, settings=_settings(), run_id=_run_id(), force=force)
+            return run(name, settings=_settings(), run_id=_run_id(),
+                       force=_force_fetch(params, ctx["ti"].try_number))
         except SourceFailed as exc:
             if exc.permanent:
                 raise AirflowFailException(str(exc)) from None  # retrying won't help
@@ -165,12 +182,7 @@ def newsroom_ingest():
         ctx = get_current_context()
         ctx["source_name"] = f"r/{name}"
         result = run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
-        if result.get("status") == "failed":  # recorded already; fail only this subreddit's task
-            reason = str(result.get("reason") or "failed")
-            message = f"subreddit {name!r} failed: {reason}"
-            if reason.startswith(REDDIT_PERMANENT):
-                raise AirflowFailException(message)  # retrying won't help
-            raise RuntimeError(message)
+        _raise_if_subreddit_failed(name, result)
         return result
 
     @task(trigger_rule="all_done")

@@ -133,3 +133,22 @@ def test_consumer_example_runs_on_the_digests_asset_and_starts_paused(dagbag):
     assert dag.is_paused_upon_creation is True
     assets = [a.name for a in dag.timetable.asset_condition.objects]
     assert assets == ["newsroom_digests"]
+
+
+def test_retries_refetch_and_failed_subreddits_fail_their_task():
+    import runpy
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    mod = runpy.run_path(str(DAGS / "newsroom_ingest.py"))
+    force = mod["_force_fetch"]
+    assert force({}, 1) is False and force({"force": True}, 1) is True
+    assert force(None, 2) is True  # an Airflow retry must not be swallowed by the source's backoff
+    check = mod["_raise_if_subreddit_failed"]
+    check("LocalLLaMA", {"status": "ok"})
+    check("LocalLLaMA", {"status": "skipped"})
+    with pytest.raises(AirflowFailException, match="forbidden_private"):
+        check("secret", {"status": "failed", "reason": "forbidden_private"})
+    with pytest.raises(RuntimeError, match="http_503") as exc:
+        check("LocalLLaMA", {"status": "failed", "reason": "http_503"})
+    assert not isinstance(exc.value, AirflowFailException)
