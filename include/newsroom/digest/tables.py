@@ -1,7 +1,7 @@
 """Lightweight handles on the tables the digest reads but other stages own.
 
 ``sqlalchemy.table()`` rather than the other stages' models, so the digest
-depends only on the column names agreed in ``docs/schema-plan.md``; typed
+depends only on the column names agreed in ``docs/warehouse.md`` (the warehouse contract); typed
 columns where values need converting (UTC timestamps, JSON on SQLite).
 """
 
