@@ -103,7 +103,8 @@ class Matcher:
                     for cue in cues:
                         for v in term_variants(cue):
                             cue_table[v.lower()].append((kind, idx, None, len(v), False))
-        self._automaton = _automaton(table)
+        # pyahocorasick refuses to search an empty automaton: an empty list matches nothing.
+        self._automaton = _automaton(table) if table else None
         # Context cues ("AI", "model", …) are frequent words: scanning for them
         # only in the rare documents that have a gated mention keeps the main
         # scan's hits few.
@@ -112,7 +113,7 @@ class Matcher:
 
     def find(self, text: str) -> list[Mention]:
         """Accepted mentions in ``text``, in order of position."""
-        if not text:
+        if not text or self._automaton is None:
             return []
         norm = normalize_text(text)
         spans = self._find_normal(norm)

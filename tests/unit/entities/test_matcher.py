@@ -110,3 +110,10 @@ def test_matcher_cached_by_content_hash():
     assert matcher_for(a) is matcher_for(b)
     c = EntitiesFile.model_validate({"entities": [{"id": "a", "name": "Alpha", "type": "model", "aliases": ["Alf"]}]})
     assert matcher_for(c) is not matcher_for(a)
+
+
+def test_an_empty_entities_list_matches_nothing_instead_of_crashing():
+    from newsroom.config.entities import EntitiesFile
+    from newsroom.entities.matcher import Matcher
+
+    assert Matcher(EntitiesFile(entities=[])).find("Meta released Muse Spark; Llama fans reacted.") == []
