@@ -9,6 +9,7 @@ is checked by the control feed's rows, not assumed.
 from __future__ import annotations
 
 import gzip
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -102,6 +103,17 @@ def serve_control(srv) -> str:
 
 def sources_file(feeds: dict[str, str], **kw) -> SourcesFile:
     return SourcesFile(feeds=[FeedSource(name=n, url=u) for n, u in feeds.items()], **kw)
+
+
+def run_feeds_traced(settings, engine, feeds: dict[str, str]) -> tuple[dict[str, dict | SourceFailed], int]:
+    """:func:`run_feeds` under tracemalloc: (outcomes, peak bytes allocated during the run)."""
+    tracemalloc.start()
+    try:
+        out = run_feeds(settings, engine, feeds)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return out, peak
 
 
 def run_feeds(settings, engine, feeds: dict[str, str], *, run_id: str = "run-1", now: datetime | None = None,

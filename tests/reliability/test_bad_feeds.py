@@ -3,13 +3,13 @@ kept), the control feed of the same run is stored in full, and nothing is lost."
 
 from __future__ import annotations
 
-import tracemalloc
 
 import pytest
 
 from newsroom.pipeline.ingest import SourceFailed
 from tests.conftest import CORPUS
 from tests.reliability.helpers import (
+    run_feeds_traced,
     CONTROL,
     capture_text,
     control_lost,
@@ -98,12 +98,7 @@ def test_xml_bomb(kind, replay_server, fast, warehouse, record, tmp_path):
     url = replay_server.add("/bomb.xml", body=body, content_type="application/rss+xml")
     control = serve_control(replay_server)
 
-    tracemalloc.start()
-    try:
-        out = run_feeds(fast, warehouse, {"bomb": url, CONTROL: control})
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    out, peak = run_feeds_traced(fast, warehouse, {"bomb": url, CONTROL: control})
 
     assert isinstance(out["bomb"], SourceFailed) and out["bomb"].reason == "xml_entities_refused"
     assert entries(warehouse, "bomb") == []

@@ -6,7 +6,6 @@ feed itself carried is lost."""
 from __future__ import annotations
 
 import re
-import tracemalloc
 import zlib
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -16,6 +15,7 @@ import pytest
 
 from newsroom.pipeline.ingest import GONE_LIMIT, SourceFailed, due_feed_sources
 from tests.reliability.helpers import (
+    run_feeds_traced,
     CONTROL,
     T0,
     article_html,
@@ -170,12 +170,7 @@ def test_gzip_bomb_feed(replay_server, fast, warehouse, record):
     url = replay_server.add("/bomb.xml", body=bomb, content_type="application/rss+xml",
                             headers={"Content-Encoding": "gzip"})
     control = serve_control(replay_server)
-    tracemalloc.start()
-    try:
-        out = run_feeds(fast, warehouse, {"bomb": url, CONTROL: control})
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    out, peak = run_feeds_traced(fast, warehouse, {"bomb": url, CONTROL: control})
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MiB"  # decompression stopped at the cap
     _feed_failure_case(record, warehouse, "bomb", out["bomb"],
                        f"gzip bomb feed: {len(bomb) // 1024} KiB → 256 MiB (cap 2 MB; peak memory < 64 MiB)",
