@@ -40,6 +40,7 @@ class ArticleCandidate(BaseModel):
     feed_content: str | None = None  # HTML/text the source carried (fallback)
     outlet: str | None = None
     origin: str = "feed"
+    source_name: str | None = None  # the configured source that listed it (breaks ties between sources)
 
 
 class StoredArticles(BaseModel):
