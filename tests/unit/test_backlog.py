@@ -38,8 +38,14 @@ def _feed(base: str) -> str:
 
 def _backlog_on_the_page(warehouse_url: str) -> int:
     """The backlog the Newsroom page shows for the source, in its JSON and its HTML table."""
+    import sys
+
     from fastapi.testclient import TestClient
 
+    from tests.conftest import PROJECT
+
+    if str(PROJECT / "plugins") not in sys.path:  # as Airflow puts its plugins folder on sys.path
+        sys.path.append(str(PROJECT / "plugins"))
     from newsroom_ui import create_app
 
     with TestClient(create_app(warehouse_url)) as client:

@@ -23,6 +23,7 @@ from newsroom.dedup.urls import canonicalize_url
 from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
 from newsroom.records import FetchResult
 from newsroom.warehouse import open_warehouse, upsert
+from newsroom.warehouse.articles import apply_metadata_rule
 from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -285,6 +286,8 @@ def _work_off_pending(engine: Engine, fetcher, store, settings, src, run_id: str
             aid = ids.get(p.url)
             if aid is not None:
                 conn.execute(update(FeedEntryRow).where(FeedEntryRow.id == p.id).values(article_id=aid))
+        # This feed now lists these articles: it may name them better than whoever stored them.
+        apply_metadata_rule(conn, ids.values())
         backlog = conn.execute(select(func.count()).select_from(pending_entries_query(src.id).subquery())).scalar_one()
     return {"new_articles": new_articles, "failures_by_reason": dict(failures), "backlog": backlog}
 
