@@ -57,11 +57,16 @@ def normalised_text_hash(text: str | None) -> str | None:
 def site_outlet(sitename: str | None, url: str) -> str | None:
     """The outlet when no configured feed names one: the page's site name, else the
     registered domain (``www.bbc.co.uk`` → ``bbc.co.uk``), else the host itself."""
-    if sitename and sitename.strip():
-        return sitename.strip()[:200]
     from newsroom.dedup.urls import _registered_domain
 
-    return _registered_domain(url) or (urlsplit(url).hostname or None)
+    parts = urlsplit(url)
+    # The extractor falls back to the URL's host as "site name" (trafilatura does): that is no name.
+    hosts = {h.lower() for h in (parts.netloc, parts.hostname or "") if h}
+    hosts |= {h[4:] for h in hosts if h.startswith("www.")}
+    name = (sitename or "").strip()
+    if name and name.lower() not in hosts:
+        return name[:200]
+    return _registered_domain(url) or (parts.hostname or None)
 
 
 def article_row(*, canonical_url: str, url: str, source_id: int | None, origin: str, now: datetime,
@@ -184,7 +189,11 @@ def _decide(a, feeds: list, posts: list) -> dict:
         current = values.get(field, getattr(a, field))
         if current in (None, "") and posts:
             values[field] = _first(posts, post_field)
-    return {k: v for k, v in values.items() if v != getattr(a, k)}
+    row = a._mapping
+    changed = {k: v for k, v in values.items() if k not in row or v != row[k]}
+    if set(changed) <= {"text_hash", "word_count"}:
+        return {}  # derived from the text: they change only with it
+    return changed
 
 
 def apply_metadata_rule(conn: Connection, article_ids) -> int:
