@@ -4,9 +4,11 @@
 
 For each candidate URL not yet in the warehouse: fetch the page (concurrently,
 per-host limit, robots.txt), keep the raw HTML as a capture, extract the text
-in a process pool, and upsert one ``articles`` row per canonical URL. When a
-page can't be fetched or extracted, the feed's own content is stored instead
-and the reason recorded, so nothing the feed told us is lost.
+in a process pool, and insert one ``articles`` row per canonical URL through
+the one article writer (:mod:`newsroom.warehouse.articles`, which also holds
+the metadata rule the callers re-apply after linking their entries/posts).
+When a page can't be fetched or extracted, the feed's own content is stored
+instead and the reason recorded, so nothing the feed told us is lost.
 """
 
 from __future__ import annotations
