@@ -23,10 +23,12 @@ declare nothing (or only a label nobody knows).
 from __future__ import annotations
 
 import codecs
+import re
+from email.message import Message
 
 import webencodings
 
-__all__ = ["whatwg_encoding", "python_codec", "decode_bytes", "strictly_decodes"]
+__all__ = ["whatwg_encoding", "python_codec", "decode_bytes", "strictly_decodes", "html_encoding", "html_as_utf8"]
 
 # Standard decoders that are supersets of the Python codec of the same name.
 _WIDER = {"gbk": "gb18030", "gb18030": "gb18030", "euc-kr": "cp949", "shift_jis": "cp932", "big5": "big5hkscs"}
@@ -114,3 +116,54 @@ def strictly_decodes(body: bytes, encoding: str) -> bool:
     except (UnicodeDecodeError, LookupError):
         return False
     return True
+
+
+# --------------------------------------------------------------------------- HTML pages
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+# <meta charset=x> and <meta http-equiv=Content-Type content="text/html; charset=x">, in the head.
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:-]{1,40})""", re.IGNORECASE)
+# The standard's prescan reads 1024 bytes; real heads often put the tag after long scripts.
+PRESCAN_BYTES = 4096
+
+
+def header_charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header value, or None."""
+    if not content_type:
+        return None
+    msg = Message()
+    msg["content-type"] = content_type
+    value = msg.get_param("charset")
+    return value if isinstance(value, str) else None
+
+
+def html_encoding(body: bytes, content_type: str | None = None) -> tuple[str | None, str | None]:
+    """(codec, how) for an HTML page: a BOM; bytes that are valid UTF-8; the HTTP charset; the
+    page's ``<meta charset>``; else (None, None): nothing usable is declared, detect.
+
+    The order is the feed parser's (valid UTF-8 beats a declaration, since server defaults
+    such as ``charset=iso-8859-1`` on UTF-8 pages are common); a declared UTF-8 the bytes
+    contradict is no declaration.
+    """
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec, "bom"
+    if strictly_decodes(body, "utf-8"):
+        return "utf-8", "utf-8"
+    m = _META_CHARSET.search(body[:PRESCAN_BYTES])
+    for label, how in ((header_charset(content_type), "http"), (m.group(1).decode("ascii") if m else None, "meta")):
+        enc = whatwg_encoding(label)
+        if enc and enc not in ("utf-8", "replacement", "x-user-defined") and not enc.startswith("utf-16"):
+            return python_codec(enc), how
+    return None, None
+
+
+def html_as_utf8(body: bytes, content_type: str | None = None) -> bytes:
+    """The page re-encoded as UTF-8 when its charset is known (see :func:`html_encoding`);
+    unchanged otherwise, for the extractor's own detection. The extractor reads valid
+    UTF-8 as UTF-8 and never looks at the declaration, so this is where it is honoured."""
+    codec, how = html_encoding(body, content_type)
+    if codec is None or how == "utf-8":
+        return body
+    text = decode_bytes(body, codec)
+    return text.lstrip("\ufeff").encode("utf-8")

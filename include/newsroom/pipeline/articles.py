@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
 from newsroom.dedup.urls import canonical_from_page, canonicalize_url
+from newsroom.fetch.charset import html_as_utf8
 from newsroom.records import Extraction, FetchResult
 from newsroom.warehouse import upsert
 from newsroom.warehouse.articles import article_row, insert_articles, normalised_text_hash  # noqa: F401
@@ -135,14 +136,17 @@ def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, setting
         res = results.get(c.url)
         f = _Fetched(candidate=c, final_url=res.final_url if res is not None else None)
         if res is not None and res.ok and res.body:
+            # The whole Content-Type (its charset too), so a re-extraction decodes the page the same way.
             to_capture.append((res.body, {"url": res.final_url or c.url, "status": res.status,
-                                          "content_type": res.content_type or None}))
+                                          "content_type": (res.headers.get("content-type") or "")[:200] or None}))
             captured.append(f)
         if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
             # The page's metadata is always read: its site name names the outlet when no feed does,
             # and a Reddit post's title and time only count when page and feed have none. Only the
             # date search (htmldate, the costly step) is skipped when a feed dated the entry.
-            f.task = ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
+            # The declared charset (HTTP, <meta>) decides; the extractor alone would only detect.
+            html = html_as_utf8(res.body, res.headers.get("content-type"))
+            f.task = ExtractTask(url=res.final_url or c.url, html=html, feed_fallback=c.feed_content,
                                  need_date=c.published_at is None or c.origin != "feed", page_metadata=True)
         elif not settings.host_allowed(c.url):
             f.reason = "host_not_allowed"

@@ -88,3 +88,34 @@ def test_windows_1252_feed_through_http_into_the_warehouse(replay_server, settin
     assert sorted(entries) == sorted(TITLES)
     assert sorted(a.title for a in arts) == sorted(TITLES)
     assert all("simulações" in a.text and "lideranças" in a.text and "ē" not in a.text for a in arts)
+
+
+def _page_1252(title: str, meta: bool) -> bytes:
+    head = "<meta charset='windows-1252'>" if meta else ""
+    html = (f"<html><head>{head}<title>{title}</title></head><body><article><h1>{title}</h1>{PARA * 4}"
+            f"<p>Nota do editor @C1@ revisada.</p></article></body></html>")
+    return html.encode("cp1252").replace(b"@C1@", b"\x81")
+
+
+@pytest.mark.parametrize("declared", ["http", "meta"])
+def test_windows_1252_pages_are_decoded_as_declared_at_ingest_and_reprocess(declared, replay_server, settings,
+                                                                          warehouse):
+    """Pages too: the extractor alone only detects (and read these as cp1257/cp852); the page's
+    declaration, in the HTTP header or a <meta charset>, now decides — again on re-extraction."""
+    from newsroom.captures import CaptureStore
+    from newsroom.pipeline.reprocess import re_extract_articles
+
+    base = replay_server.base_url
+    replay_server.add("/feed.xml", _feed_1252(base), content_type="application/rss+xml; charset=windows-1252")
+    ctype = "text/html; charset=windows-1252" if declared == "http" else "text/html"
+    for i, t in enumerate(TITLES):
+        replay_server.add(f"/n/{i}", _page_1252(t, meta=declared == "meta"), content_type=ctype)
+    src = SourcesFile.model_validate({"feeds": [{"name": "br", "url": replay_server.url("/feed.xml")}]})
+    ingest_feed("br", settings=settings, sources=src, run_id="r1", engine=warehouse)
+    with warehouse.connect() as c:
+        arts = c.execute(select(Article.id, Article.text, Article.extraction_status)).all()
+    assert len(arts) == 3 and all(a.extraction_status == "ok" for a in arts)
+    for a in arts:
+        assert "simulações" in a.text and "lideranças" in a.text and "tramitação" in a.text, a.text[:200]
+    out = re_extract_articles(warehouse, [a.id for a in arts], store=CaptureStore(settings.data_dir), workers=1)
+    assert out["re_extracted"] == 3 and out["text_changed"] == 0
