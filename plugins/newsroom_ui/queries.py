@@ -104,7 +104,8 @@ def source_health(conn: Connection) -> list[SourceHealth]:
     # The same condition as newsroom.pipeline.ingest.pending_entries_query.
     backlog = (
         select(FeedEntryRow.source_id, func.count().label("n"))
-        .where(FeedEntryRow.article_id.is_(None), FeedEntryRow.url.is_not(None))
+        .where(FeedEntryRow.article_id.is_(None), FeedEntryRow.url.is_not(None),
+               FeedEntryRow.canonical_url.is_not(None))
         .group_by(FeedEntryRow.source_id)
         .subquery()
     )

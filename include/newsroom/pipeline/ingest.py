@@ -245,7 +245,7 @@ def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id
 
 
 def pending_entries_query(source_id: int):
-    """Entries of a source that have a URL and no article yet, oldest first.
+    """Entries of a source that have a (canonicalisable) URL and no article yet, oldest first.
 
     "Oldest" is the entry's own date, else when it was first seen (undated
     entries wait in arrival order); the id breaks ties, so the order — and so
@@ -255,7 +255,10 @@ def pending_entries_query(source_id: int):
     return (select(FeedEntryRow.id, FeedEntryRow.url, FeedEntryRow.title, FeedEntryRow.author,
                    FeedEntryRow.published_at, FeedEntryRow.summary, FeedEntryRow.content)
             .where(FeedEntryRow.source_id == source_id, FeedEntryRow.article_id.is_(None),
-                   FeedEntryRow.url.is_not(None))
+                   FeedEntryRow.url.is_not(None),
+                   # a URL that cannot be canonicalised never becomes an article: it must not
+                   # sit at the head of the queue and take the cap on every run
+                   FeedEntryRow.canonical_url.is_not(None))
             .order_by(when.asc(), FeedEntryRow.id.asc()))
 
 
