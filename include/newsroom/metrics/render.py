@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+import re
 from typing import Any
 
-__all__ = ["LABELS", "compact", "figures_section", "front_matter_figures", "story_phrase", "with_figures"]
+__all__ = ["LABELS", "entity_note_with_figures", "story_figure_phrases", "compact", "figures_section", "front_matter_figures", "story_phrase", "with_figures"]
 
 #: metric → (label, headline priority: lower first; None = not a headline figure)
 LABELS: dict[str, tuple[str, int | None]] = {
@@ -36,6 +37,10 @@ LABELS: dict[str, tuple[str, int | None]] = {
     "last_modified": ("last modified", None),
     "gated": ("gated", None),
 }
+#: what a topic note lists (dates and flags stay in the warehouse)
+NOTE_METRICS = frozenset({"stars", "forks", "watchers", "open_issues", "latest_release", "downloads_30d",
+                          "downloads_all_time", "likes", "downloads_last_day", "downloads_last_week",
+                          "downloads_last_month"})
 _HUMAN = {"github": "https://github.com/{}", "huggingface": "https://huggingface.co/{}",
           "pypistats": "https://pypi.org/project/{}/"}
 _SERVICE = {"github": "GitHub", "huggingface": "Hugging Face", "pypistats": "PyPI"}
@@ -73,11 +78,17 @@ def story_phrase(figs: Sequence[dict[str, Any]], as_of: date, max_age_days: int 
         return None
     label = LABELS[top["metric"]][0]
     text = f"{top['value']:,} {label}"
-    if top["service"] == "huggingface":
-        text = f"{top['subject'].split('/')[-1]}: {text}"
+    if top["service"] == "huggingface":  # an organisation's top model: name it (API text: keep it plain)
+        text = f"{re.sub(r'[^A-Za-z0-9._-]', '', top['subject'].split('/')[-1])[:80]}: {text}"
     if top.get("change_7d"):
         text += f", {compact(top['change_7d'], signed=True)} this week"
     return text
+
+
+def _section_order(r: dict[str, Any]) -> tuple:
+    prio = LABELS.get(r["metric"], ("", None))[1]
+    return (99 if prio is None else prio, r["service"], r["subject"].lower(), list(LABELS).index(r["metric"])
+            if r["metric"] in LABELS else 99, r["metric"])
 
 
 def _value(r: dict[str, Any]) -> str:
@@ -89,24 +100,25 @@ def _value(r: dict[str, Any]) -> str:
 def figures_section(figs: Sequence[dict[str, Any]], as_of: date, max_age_days: int = 7) -> str:
     """A "## Figures" Markdown section: one table row per figure with its change over 7 and 30
     days, the day observed (with "as of" when stale) and a link to where it comes from."""
+    figs = [r for r in figs if r["metric"] in NOTE_METRICS]
     if not figs:
         return ""
-    from newsroom.digest.text import md  # the vault's escaping, so a hostile subject renders as text
+    from newsroom.digest.render import inline, link  # the vault's escaping: API text is untrusted
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
 
     rows = ["## Figures", "", "| figure | subject | value | 7 days | 30 days | observed |", "|---|---|---|---|---|---|"]
-    order = sorted(figs, key=lambda r: (LABELS.get(r["metric"], ("", 99))[1] if LABELS.get(r["metric"], ("", None))[1]
-                                        is not None else 99, r["service"], r["subject"].lower(), r["metric"]))
-    for r in order:
+    for r in sorted(figs, key=_section_order):
         label = LABELS.get(r["metric"], (r["metric"], None))[0]
-        subject = md(r["subject"], 200)
-        url = _HUMAN.get(r["service"], "{}").format(r["subject"])
+        subject = link(r["subject"], _HUMAN.get(r["service"], "{}").format(r["subject"]))
         d7 = compact(r["change_7d"], signed=True) if r.get("change_7d") is not None else "—"
         d30 = compact(r["change_30d"], signed=True) if r.get("change_30d") is not None else "—"
         when = r["day"].isoformat()
         if _stale(r, as_of, max_age_days):
             when = f"as of {when} (stale)"
-        rows.append(f"| {md(_SERVICE.get(r['service'], r['service']), 40)} {md(label, 60)} | [{subject}]({url}) "
-                    f"| {md(_value(r), 200)} | {d7} | {d30} | {when} |")
+        rows.append(f"| {cell(inline(_SERVICE.get(r['service'], r['service']) + ' ' + label, 80))} | {cell(subject)} "
+                    f"| {cell(inline(_value(r), 200))} | {d7} | {d30} | {when} |")
     return "\n".join(rows) + "\n"
 
 
@@ -141,3 +153,41 @@ def with_figures(note: str, figs: Sequence[dict[str, Any]], as_of: date, max_age
             extra = "".join(f"\n{k}: {v}" for k, v in sorted(props.items()))
             note = note[:end] + extra + note[end:]
     return note
+
+
+# ----------------------------------------------------------------------------- digest call sites
+def _max_age() -> int:
+    from newsroom.metrics.settings import get_metrics_settings
+
+    return get_metrics_settings().max_age_days
+
+
+def story_figure_phrases(conn, entity_ids, day: date) -> dict[str, str]:
+    """`` (65,024 GitHub stars, +1.2k this week)`` per entity id that has a fresh headline figure
+    on ``day`` — what the digest appends to the entity's name in a story."""
+    from newsroom.warehouse.metrics import latest_figures
+
+    if "entity_metrics" not in _tables(conn):
+        return {}
+    out = {}
+    for eid, figs in latest_figures(conn, entity_ids, as_of=day).items():
+        phrase = story_phrase(figs, day, _max_age())
+        if phrase:
+            out[eid] = f" ({phrase})"
+    return out
+
+
+def entity_note_with_figures(conn, entity_id: str, note: str, as_of: date) -> str:
+    """The topic note with its Figures section as of ``as_of`` (its latest digest day)."""
+    from newsroom.warehouse.metrics import latest_figures
+
+    if "entity_metrics" not in _tables(conn):
+        return note
+    figs = latest_figures(conn, [entity_id], as_of=as_of).get(entity_id, [])
+    return with_figures(note, figs, as_of, _max_age())
+
+
+def _tables(conn) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(conn).get_table_names())
