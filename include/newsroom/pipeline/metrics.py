@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from newsroom.config import load_entities
+from newsroom.config.entities import load_entities
 from newsroom.fetch import Fetcher, FetchPolicy
 from newsroom.fetch.ratelimit import QuotaExhausted, QuotaGate
 from newsroom.metrics import github, huggingface, pypistats
@@ -33,7 +33,7 @@ from newsroom.warehouse.schema.base import utcnow
 
 log = logging.getLogger(__name__)
 
-__all__ = ["QuotaStopped", "collect_service", "services_with_sources"]
+__all__ = ["QuotaStopped", "collect_service", "day_counts", "services_with_sources"]
 
 
 class QuotaStopped(RuntimeError):
@@ -116,3 +116,10 @@ def collect_service(service: str, day: date, *, settings: Settings, endpoint: Ap
 
 def _service_of(problem) -> str:
     return "pypistats" if problem.service == "pypi" else problem.service
+
+
+def day_counts(settings: Settings, day: date) -> dict[str, dict[str, int]]:
+    """Observations stored for ``day``: {service: {status: rows}}."""
+    from newsroom.warehouse.metrics import status_counts
+
+    return status_counts(open_warehouse(settings.resolved_warehouse_url), day)

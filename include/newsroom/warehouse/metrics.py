@@ -96,3 +96,14 @@ def latest_figures(engine_or_conn: Engine | Connection, entity_ids: Iterable[str
     for r in rows:
         out[r["entity_id"]].append(r)
     return dict(out)
+
+
+def status_counts(engine: Engine, day: date) -> dict[str, dict[str, int]]:
+    """{service: {status: rows}} of ``day``."""
+    t = EntityMetric.__table__
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    with engine.connect() as conn:
+        for service, status, n in conn.execute(select(t.c.service, t.c.status, func.count()).where(t.c.day == day)
+                                               .group_by(t.c.service, t.c.status)):
+            out[service][status] = n
+    return dict(out)
