@@ -61,15 +61,27 @@ class ApiSession:
         self.cache = cache if cache is not None else {}
         self.updated: dict[str, StoredResponse] = {}
         self.requests = 0
+        self.today = None  # the observed day (set by the caller): remembered 404s are dated by it
         headers = dict(_HEADERS.get(endpoint.service, {}))
         if endpoint.token:
             headers["Authorization"] = f"Bearer {endpoint.token}"
         self._headers = headers
 
-    def get_json(self, url: str) -> ApiReply:
+    def get_json(self, url: str, *, recheck_days: int = 0, today=None) -> ApiReply:
         """GET ``url`` (conditionally when a good answer is stored); never raises for HTTP trouble.
-        :class:`~newsroom.fetch.ratelimit.QuotaExhausted` propagates: the caller stops."""
+        :class:`~newsroom.fetch.ratelimit.QuotaExhausted` propagates: the caller stops.
+
+        ``recheck_days`` > 0 remembers a 404 and answers it from memory for that many days
+        (a 404 carries no ETag, so asking daily would cost quota every day): used for "this
+        repository has no releases", which changes rarely.
+        """
         stored = self.cache.get(url)
+        if stored is not None and stored.status == 404:
+            fetched = stored.fetched_at
+            if recheck_days and fetched is not None and today is not None and \
+                    (today - fetched.date()).days < recheck_days:
+                return ApiReply(url, "failed", None, url, 404, f"http_404 (remembered from {fetched.date()})")
+            stored = None
         target = stored.final_url if stored else url
         self.requests += 1
         r = get_with_quota(self.fetcher, self.gate, target, etag=stored.etag if stored else None,
@@ -89,6 +101,13 @@ class ApiSession:
             if stored is not None and r.status in (301, 302, 404, 410) and stored.final_url != url:
                 # the stored redirect target went away: forget it, the next run asks the link's URL
                 self.cache.pop(url, None)
+            elif recheck_days and r.status == 404:
+                from datetime import datetime, timezone
+
+                entry = StoredResponse(url=url, final_url=url, etag=None, last_modified=None, body="", status=404,
+                                       fetched_at=datetime.combine(today, datetime.min.time(), timezone.utc)
+                                       if today else datetime.now(timezone.utc))
+                self.cache[url] = self.updated[url] = entry
             return ApiReply(url, "failed", None, final, r.status, reason, r.headers, bool(r.redirects))
         try:
             data = json.loads(r.body)

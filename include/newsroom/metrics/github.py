@@ -21,6 +21,8 @@ from newsroom.metrics.records import FigureSource, Observation
 
 REPO_METRICS = ("stars", "forks", "open_issues", "watchers", "pushed_at")
 RELEASE_METRICS = ("latest_release", "latest_release_at")
+#: "no releases" is asked again after this many days (a 404 has no ETag: asking daily costs quota)
+RELEASE_RECHECK_DAYS = 7
 
 
 class GitHubRepo(BaseModel):
@@ -89,10 +91,10 @@ def collect(session: ApiSession, src: FigureSource) -> Iterator[Observation]:
 
 def _release(session: ApiSession, src: FigureSource, subject: str) -> Iterator[Observation]:
     url = session.endpoint.url(repo_path(subject) + "/releases/latest")
-    reply: ApiReply = session.get_json(url)
+    reply: ApiReply = session.get_json(url, recheck_days=RELEASE_RECHECK_DAYS, today=session.today)
     if reply.status == "failed":
         if reply.http_status == 404:
-            yield from failed(src, subject, url, RELEASE_METRICS, "no releases (404)", status="absent")
+            yield from failed(src, subject, url, RELEASE_METRICS, f"no releases ({reply.reason})", status="absent")
         else:
             yield from failed(src, subject, url, RELEASE_METRICS, reply.reason or "failed")
         return

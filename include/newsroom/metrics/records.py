@@ -74,4 +74,5 @@ class StoredResponse:
     etag: str | None
     last_modified: str | None
     body: str
-    status: int = 200
+    status: int = 200  # 404 for a remembered "not found" (see ApiSession.get_json's recheck_days)
+    fetched_at: object | None = None  # datetime of the answer

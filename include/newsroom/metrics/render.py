@@ -105,9 +105,6 @@ def figures_section(figs: Sequence[dict[str, Any]], as_of: date, max_age_days: i
         return ""
     from newsroom.digest.render import inline, link  # the vault's escaping: API text is untrusted
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
     rows = ["## Figures", "", "| figure | subject | value | 7 days | 30 days | observed |", "|---|---|---|---|---|---|"]
     for r in sorted(figs, key=_section_order):
         label = LABELS.get(r["metric"], (r["metric"], None))[0]
@@ -117,8 +114,9 @@ def figures_section(figs: Sequence[dict[str, Any]], as_of: date, max_age_days: i
         when = r["day"].isoformat()
         if _stale(r, as_of, max_age_days):
             when = f"as of {when} (stale)"
-        rows.append(f"| {cell(inline(_SERVICE.get(r['service'], r['service']) + ' ' + label, 80))} | {cell(subject)} "
-                    f"| {cell(inline(_value(r), 200))} | {d7} | {d30} | {when} |")
+        # inline() escapes "|" too, so API text cannot break out of its table cell
+        rows.append(f"| {inline(_SERVICE.get(r['service'], r['service']) + ' ' + label, 80)} | {subject} "
+                    f"| {inline(_value(r), 200)} | {d7} | {d30} | {when} |")
     return "\n".join(rows) + "\n"
 
 

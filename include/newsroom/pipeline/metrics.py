@@ -89,6 +89,7 @@ def collect_service(service: str, day: date, *, settings: Settings, endpoint: Ap
     stopped: str | None = None
     with Fetcher(policy, on_request=request_log) as fetcher:
         session = ApiSession(fetcher, endpoint, gate=gate, cache=load_responses(engine), max_bytes=ms.max_bytes)
+        session.today = day
         for i, src in enumerate(todo):
             try:
                 observations += _collect_one(session, src, ms)

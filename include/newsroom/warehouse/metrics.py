@@ -54,13 +54,13 @@ def load_responses(engine: Engine, urls: Iterable[str] | None = None) -> dict[st
         rows = conn.execute(q).all()
     want = set(urls) if urls is not None else None
     return {r.url: StoredResponse(url=r.url, final_url=r.final_url, etag=r.etag, last_modified=r.last_modified,
-                                  body=r.body, status=r.status)
+                                  body=r.body, status=r.status, fetched_at=r.fetched_at)
             for r in rows if want is None or r.url in want}
 
 
 def save_responses(engine: Engine, responses: Iterable[StoredResponse]) -> int:
     rows = [{"url": s.url[:2000], "final_url": s.final_url, "etag": s.etag, "last_modified": s.last_modified,
-             "status": s.status, "body": s.body, "fetched_at": utcnow()} for s in responses]
+             "status": s.status, "body": s.body, "fetched_at": s.fetched_at or utcnow()} for s in responses]
     if rows:
         with engine.begin() as conn:
             upsert(conn, MetricResponse, rows, keys=["url"])
