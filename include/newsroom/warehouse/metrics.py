@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, and_, case, delete, func, select
 from sqlalchemy.engine import Connection
 
 from newsroom.metrics.records import StoredResponse
@@ -32,8 +32,18 @@ def save_observations(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:
         return 0
     # one row per key (an organisation listing and a model link may name the same model)
     unique = {tuple(r[k] for k in KEY): r for r in rows}
+    t = EntityMetric.__table__
     with engine.begin() as conn:
         upsert(conn, EntityMetric, list(unique.values()), keys=KEY)
+        # A link's rows of the day are replaced as a whole: a failure recorded under the link's
+        # old name (a renamed repository, before a spent quota let it be read) does not linger.
+        links = {(r["entity_id"], r["link"], r["day"]) for r in unique.values()}
+        for entity_id, link, day in links:
+            keep = {k[1:3] for k in unique if k[0] == entity_id and k[3] == day}
+            stale = [r.id for r in conn.execute(select(t.c.id, t.c.subject, t.c.metric).where(
+                t.c.entity_id == entity_id, t.c.link == link, t.c.day == day)) if (r.subject, r.metric) not in keep]
+            if stale:
+                conn.execute(delete(t).where(t.c.id.in_(stale)))
     return len(unique)
 
 

@@ -163,6 +163,9 @@ def test_a_quota_spent_for_an_hour_stops_with_the_reason_and_never_hammers(apis,
     after = _rows(settings, D1)
     assert set(after) >= {k for k in rows if k[1] != "geekan/MetaGPT"}
     assert after[("metagpt", "FoundationAgents/MetaGPT", "stars", D1)].status == "ok"
+    # the failure recorded under the old name is replaced by the figures under the new one
+    assert not [k for k in after if k[1] == "geekan/MetaGPT"]
+    assert {r.status for k, r in after.items() if k[0] == "metagpt"} <= {"ok", "absent"}
 
 
 def test_rows_are_one_per_entity_subject_metric_day(apis, settings):
