@@ -25,15 +25,33 @@ from newsroom.metrics.client import ApiSession
 from newsroom.metrics.links import figure_sources
 from newsroom.metrics.records import SERVICES, ApiEndpoint, FigureSource, Observation
 from newsroom.metrics.settings import MetricsSettings, get_metrics_settings
-from newsroom.pipeline.ingest import _RequestLog
 from newsroom.settings import Settings
 from newsroom.warehouse import open_warehouse
 from newsroom.warehouse.metrics import load_responses, save_observations, save_responses, sources_done
+from newsroom.warehouse.schema import FetchLog
 from newsroom.warehouse.schema.base import utcnow
 
 log = logging.getLogger(__name__)
 
 __all__ = ["QuotaStopped", "collect_service", "day_counts", "services_with_sources"]
+
+
+class _RequestLog:
+    """One ``fetch_log`` row per API request (kind = the service), written after the service ran."""
+
+    def __init__(self, run_id: str | None):
+        self.run_id, self.rows = run_id, []
+
+    def __call__(self, res, kind: str) -> None:
+        self.rows.append({"run_id": self.run_id, "source_id": None, "kind": kind, "url": res.url[:4000],
+                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
+                          "error": res.error, "fetched_at": utcnow()})
+
+    def flush(self, engine) -> None:
+        if self.rows:
+            with engine.begin() as conn:
+                conn.execute(FetchLog.__table__.insert(), self.rows)
+            self.rows = []
 
 
 class QuotaStopped(RuntimeError):
@@ -83,7 +101,7 @@ def collect_service(service: str, day: date, *, settings: Settings, endpoint: Ap
     done = sources_done(engine, day, service)
     todo = [s for s in sources if (s.entity_id, s.link) not in done]
     gate = gate or QuotaGate(max_wait_s=ms.max_wait_s, min_backoff_s=ms.min_backoff_s)
-    request_log = _RequestLog(run_id, None)
+    request_log = _RequestLog(run_id)
     policy = FetchPolicy.from_settings(settings, max_redirects=3)
     observations: list[Observation] = []
     stopped: str | None = None

@@ -178,3 +178,15 @@ def test_rows_are_one_per_entity_subject_metric_day(apis, settings):
                           .group_by(t.c.entity_id, t.c.subject, t.c.metric, t.c.day)
                           .having(func.count() > 1)).all()
     assert dupes == []
+
+
+def test_every_request_is_logged_like_the_others(apis, settings):
+    from newsroom.warehouse.schema import FetchLog
+
+    _run("pypistats", D1, settings, apis)
+    engine = open_warehouse(settings.resolved_warehouse_url)
+    with engine.connect() as c:
+        logged = c.execute(select(FetchLog.kind, FetchLog.status, FetchLog.error, FetchLog.run_id)).all()
+    assert len(logged) == apis.hits["pypistats"] == 3
+    assert {(k, r) for k, _, _, r in logged} == {("pypistats", f"run-{D1}")}
+    assert sorted(str(s) + str(e) for _, s, e, _ in logged) == ["200None", "200too_large", "404http_404"]
