@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, delete, func, or_, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
+from newsroom.metrics.render import entity_note_with_figures, story_figure_phrases  # issue 16
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema.base import utcnow
 from newsroom.warehouse.schema.digest import Digest, DigestItem, EntityTimeline
@@ -537,12 +538,17 @@ def compute_digest(
                 "entity_links": [],  # filled with note names at store time
                 "entity_ids": [e.id for e in b.entities if e.primary],
                 "also_mentions": [e.name for e in b.entities if not e.primary][:12],
+                "also_ids": [e.id for e in b.entities if not e.primary][:12],  # issue 16: figures
                 "reddit": b.reddit[:3],
                 "related": related_links(conn, b, window, tz, beat, related_days),
             })
         names = entity_note_names(conn)
+        # issue 16: an entity's headline figure once per story, seed-style (newsroom.metrics.render)
+        phrases = story_figure_phrases(conn, {i for it in items for i in (*it["entity_ids"], *it["also_ids"])}, day)
     for it in items:
-        it["entity_links"] = [wikilink(names[eid], None) for eid in it.pop("entity_ids") if eid in names]
+        it["entity_links"] = [wikilink(names[eid], None) + phrases.get(eid, "") for eid in it.pop("entity_ids")
+                              if eid in names]
+        it["also_mentions"] = [n + phrases.get(i, "") for n, i in zip(it["also_mentions"], it.pop("also_ids"))]
     title = f"{beat} Digest — {day.strftime('%A %-d %B %Y')}"
     local = [w.astimezone(tz) for w in window]
     window_label = f"{local[0]:%Y-%m-%d %H:%M} to {local[1]:%Y-%m-%d %H:%M} {tz.key}"
@@ -629,11 +635,13 @@ def render_entity_note(conn: Connection, entity_id: str, beat: str, names: dict[
         "tags": list(dict.fromkeys(tags)), "aliases": [plain(a, 200) for a in aliases[:12]],
         "first_digest": timeline[0]["day"], "last_digest": timeline[-1]["day"], "generator": GENERATOR,
     })
-    return render(
+    note = render(
         "entity.md.j2", front_matter=fm, name=e.name or entity_id, type=e.type or "entity",
         parent_link=wikilink(names[e.parent_id]) if e.parent_id in names else None,
         description=e.description, latest=timeline[-1], timeline=timeline, facts=facts, see_also=see_also,
     )
+    # issue 16: the "Figures" section, as of the note's latest digest day (newsroom.metrics.render)
+    return entity_note_with_figures(conn, entity_id, note, rows[-1].day)
 
 
 def render_moc_note(conn: Connection, category: str, beat: str, names: dict[str, str]) -> str:
