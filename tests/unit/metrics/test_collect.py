@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from newsroom.metrics.records import ApiEndpoint
 from newsroom.pipeline.metrics import QuotaStopped, collect_service
 from newsroom.settings import Settings
-from newsroom.warehouse import open_warehouse
+from newsroom.warehouse import migrate_warehouse, open_warehouse
 from newsroom.warehouse.metrics import latest_figures
 from newsroom.warehouse.schema.metrics import EntityMetric
 from tests.unit.metrics.fake_apis import FakeAPIs
@@ -42,6 +42,7 @@ def apis():
 def settings(tmp_path, warehouse_url):
     path = tmp_path / "entities.yaml"
     path.write_text(yaml.safe_dump(ENTITIES))
+    migrate_warehouse(warehouse_url)  # setup's job: tasks never migrate
     return Settings(entities=path, warehouse_url=warehouse_url, output_dir=tmp_path / "vault",
                     allow_private_networks=True)
 
