@@ -115,15 +115,17 @@ def index_terms(vector: dict[str, float], limit: int = INDEX_TERMS) -> list[str]
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    """Dot product of two L2-normalised vectors. Summed over the shared terms in
+    sorted order, so ``cosine(a, b) == cosine(b, a)`` bit for bit (float addition
+    is not associative: summing in either dict's order could put a pair on
+    different sides of a threshold depending on which article came first)."""
+    return math.fsum(a[t] * b[t] for t in sorted(a.keys() & b.keys()))
 
 
 def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    keys = a.keys() | b.keys()
-    num = sum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
-    den = sum(max(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
+    keys = sorted(a.keys() | b.keys())  # a fixed order (set order varies with PYTHONHASHSEED)
+    num = math.fsum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
+    den = math.fsum(max(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
     return num / den if den else 0.0
 
 

@@ -81,11 +81,10 @@ log = logging.getLogger(__name__)
 PARAMS_VERSION = 1
 CHUNK = 500
 MIN_EXACT_WORDS = 15  # a paywall stub ("Subscribe to continue") is not a duplicate of another stub
-MAX_DUP_CANDIDATES = 200
-MAX_STORY_CANDIDATES = 200
 REPRESENTATIVE_SAMPLE = 100
 TITLE_TERMS = 16
 IN_CHUNK = 900  # bound parameters per IN (…) list, well under SQLite's limit
+LOCK_KEY = 0x6E7273746F7279  # "nrstory": the PostgreSQL advisory lock of this stage
 
 
 @dataclass
@@ -139,6 +138,20 @@ def article_features(row) -> ArticleFeatures:
         title_vector=title_vector,
         terms=index_terms(vector, INDEX_TERMS),
     )
+
+
+def _one_writer(conn: Connection) -> None:
+    """Hold this stage's lock until the transaction ends.
+
+    Links are found by looking up what is stored, so two chunks processed in
+    concurrent transactions would not see each other's articles and a pair split
+    across them would never be linked (two runs at once, a reprocess beside an
+    ingest). On PostgreSQL a transaction-scoped advisory lock serialises the
+    chunks; SQLite already has a single writer, and a chunk's first statement
+    writes, so it starts from everything committed before it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
 def _chunks(seq, n=IN_CHUNK):
@@ -219,20 +232,24 @@ def _duplicate_links(conn: Connection, feats: list[ArticleFeatures]) -> set[tupl
         for other in by_hash.get(f.text_hash, ()) if f.text_hash else ():
             if other != f.id:
                 links.add((min(f.id, other), max(f.id, other)))
-    # near: LSH buckets, then verification on the full signatures
+    # near: LSH buckets, then verification on the full signatures. Every article
+    # sharing a band bucket is a candidate, with no cap: a cap keeps *some* of an
+    # article's candidates, chosen relative to what else is stored, so a pair could
+    # be found from one side and not the other, and the groups would depend on
+    # which article came first (issue 13).
     candidates: dict[int, set[int]] = {}
     for f in feats:
         if f.signature is None:
             continue
-        keys = band_keys(f.signature)
-        wanted = {bucket: band for band, bucket in keys}
-        rows = conn.execute(
-            select(LshBand.article_id, LshBand.bucket, LshBand.band)
-            .where(LshBand.bucket.in_(list(wanted)), LshBand.article_id != f.id)
-            .order_by(LshBand.article_id).limit(MAX_DUP_CANDIDATES * 4)).all()
-        cands = sorted({aid for aid, bucket, band in rows if wanted.get(bucket) == band})[:MAX_DUP_CANDIDATES]
+        wanted = {bucket: band for band, bucket in band_keys(f.signature)}
+        cands: set[int] = set()
+        for bucket_chunk in _chunks(list(wanted)):
+            rows = conn.execute(
+                select(LshBand.article_id, LshBand.bucket, LshBand.band)
+                .where(LshBand.bucket.in_(bucket_chunk), LshBand.article_id != f.id)).all()
+            cands.update(aid for aid, bucket, band in rows if wanted.get(bucket) == band)
         if cands:
-            candidates[f.id] = set(cands)
+            candidates[f.id] = cands
     need = {c for cs in candidates.values() for c in cs}
     sigs: dict[int, tuple[np.ndarray, int]] = {
         f.id: (f.signature, f.shingle_count) for f in feats if f.signature is not None}
@@ -257,18 +274,21 @@ def _duplicate_links(conn: Connection, feats: list[ArticleFeatures]) -> set[tupl
 def _story_links(conn: Connection, feats: list[ArticleFeatures], window: timedelta,
                  use_entities: bool) -> dict[tuple[int, int], float]:
     """{(a, b): score} for pairs within ``window`` similar enough to be one story."""
+    # Candidates: every article in the window sharing at least MIN_SHARED_INDEX_TERMS
+    # index terms. The rule is symmetric (a fixed count, not one relative to either
+    # article's term count) and uncapped (a cap ranks candidates against the rest of
+    # the archive, so the later article of a pair could miss the earlier one); so
+    # each qualifying pair is found whichever of the two is processed second.
     cand: dict[int, list[int]] = {}
     for f in feats:
-        if not f.terms:
-            continue
-        need = min(MIN_SHARED_INDEX_TERMS, len(f.terms))
-        n = func.count().label("n")
+        if len(f.terms) < MIN_SHARED_INDEX_TERMS:
+            continue  # cannot share enough terms with anyone
         rows = conn.execute(
-            select(ArticleTerm.article_id, n)
+            select(ArticleTerm.article_id)
             .where(ArticleTerm.term.in_(f.terms), ArticleTerm.at >= f.at - window, ArticleTerm.at <= f.at + window,
                    ArticleTerm.article_id != f.id)
-            .group_by(ArticleTerm.article_id).having(func.count() >= need)
-            .order_by(n.desc(), ArticleTerm.article_id).limit(MAX_STORY_CANDIDATES)).all()
+            .group_by(ArticleTerm.article_id).having(func.count() >= MIN_SHARED_INDEX_TERMS)
+            .order_by(ArticleTerm.article_id)).all()
         if rows:
             cand[f.id] = [r[0] for r in rows]
     neighbours: dict[int, _Neighbour] = {f.id: _Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
@@ -493,6 +513,7 @@ def process_articles(engine: Engine, article_ids: list[int] | None = None, *, wi
     ordered = [r[0] for r in sorted(keyed, key=_key)]
     for chunk in _chunks(ordered, CHUNK):
         with engine.begin() as conn:
+            _one_writer(conn)
             rows = conn.execute(select(*_ARTICLE_COLUMNS).where(Article.id.in_(chunk))).all()
             order = {aid: i for i, aid in enumerate(chunk)}
             rows.sort(key=lambda r: order[r.id])
@@ -511,6 +532,7 @@ def recompute_stories(engine: Engine, since: datetime, until: datetime, *, windo
     copy outside the range is left pointing at a stale original.
     """
     with engine.begin() as conn:
+        _one_writer(conn)
         ids = set(conn.execute(select(Article.id).where(or_(
             (Article.published_at >= since) & (Article.published_at < until),
             Article.published_at.is_(None) & (Article.first_seen_at >= since) & (Article.first_seen_at < until),
