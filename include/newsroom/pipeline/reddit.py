@@ -33,9 +33,9 @@ from newsroom.reddit.load import (
     mark_thread_read,
     record_outcome,
     store_self_posts,
+    store_thread_comments,
     threads_to_read,
     unlinked_posts,
-    upsert_comments,
     upsert_posts,
     upsert_snapshots,
 )
@@ -255,7 +255,7 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
                 continue
             _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
             with engine.begin() as conn:
-                counts["comments"] += upsert_comments(conn, thread.comments, now=now)
+                counts["comments"] += store_thread_comments(conn, post.id, thread.comments, now=now)
                 mark_thread_read(conn, post.id, post.num_comments or 0, now=now)
             counts["threads"] += 1
 
