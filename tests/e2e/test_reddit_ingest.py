@@ -327,3 +327,34 @@ def test_unique_ranks_are_enforced_by_the_warehouse(warehouse):
     with pytest.raises(IntegrityError), warehouse.begin() as conn:
         upsert_comments(conn, [Comment(id="c1", post_id="p1", body="a", rank=5),
                                Comment(id="c2", post_id="p1", body="b", rank=5)])
+
+
+def test_one_subreddit_followed_with_hot_and_new(rr, replay_server, settings, warehouse):
+    """``listing: [hot, new]``: both listings are read, their posts merged (a post in
+    both is stored and snapshotted once), one source row, one outcome per run."""
+    subs = [rr.submission(f) for f in THREADS.values()]
+    by_id = {c["data"]["id"]: c for c in subs}
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body([by_id[i] for i in ("n49rw", "98vj9e", "ablzuq")]))
+    rr.serve("/r/LocalLLaMA/new.json", rr.listing_body([by_id[i] for i in ("ablzuq", "hlrjn9", "haucpf")]))
+    both = LOCALLLAMA.model_copy(update={"listing": ("hot", "new")})
+    sources = sources_for(replay_server, both)
+
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-1", sources=sources, engine=warehouse)
+    assert out["status"] == "ok" and (out["posts"], out["new_posts"], out["snapshots"]) == (5, 5, 5)
+    assert replay_server.hits("/r/LocalLLaMA/hot.json") == 1 and replay_server.hits("/r/LocalLLaMA/new.json") == 1
+    assert out["requests"] == 2 + 5  # two listings, then each thread with comments once
+    with warehouse.connect() as conn:
+        assert set(conn.execute(select(RedditPost.id)).scalars()) == KEPT
+        assert conn.execute(select(func.count()).select_from(Source)).scalar_one() == 1
+        run = conn.execute(select(SourceRun.__table__)).one()
+    assert (run.status, run.entries) == ("ok", 5)
+    assert count(warehouse, RedditSnapshot, RedditSnapshot.post_id == "ablzuq") == 1
+
+
+def test_a_failing_listing_fails_the_subreddit_and_stores_nothing_partial(rr, replay_server, settings, warehouse):
+    rr.serve("/r/LocalLLaMA/new.json", b'{"message": "Forbidden", "error": 403}', status=403)
+    both = LOCALLLAMA.model_copy(update={"listing": ("hot", "new"), "rss_fallback": False})
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-1",
+                           sources=sources_for(replay_server, both), engine=warehouse)
+    assert out["status"] == "failed" and out["reason"]
+    assert count(warehouse, RedditPost) == 0

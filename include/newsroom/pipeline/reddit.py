@@ -81,20 +81,27 @@ def _capture(engine: Engine, store: CaptureStore, body: bytes, url: str, status:
 
 
 def _read_json(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
-    posts: list[RedditPost] = []
-    pages = client.iter_listing(sub.name, sub.listing, limit=sub.limit, time_filter=sub.time_filter)
-    while True:
-        try:
-            resp, page = next(pages)
-        except StopIteration:
-            break
-        except RedditError as exc:
-            rlog.add(exc.url or "", exc.status, error=exc.reason)
-            raise
-        rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
-        _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
-        posts.extend(page.posts)
-    return posts[: sub.limit]
+    """Up to ``limit`` posts from each configured listing, merged: a post listed in
+    several (hot and new) is kept once, in the place it first appeared. A listing
+    that fails fails the subreddit (a partial read would look like posts vanishing)."""
+    merged: dict[str, RedditPost] = {}
+    for listing in sub.listing:
+        posts: list[RedditPost] = []
+        pages = client.iter_listing(sub.name, listing, limit=sub.limit, time_filter=sub.time_filter)
+        while True:
+            try:
+                resp, page = next(pages)
+            except StopIteration:
+                break
+            except RedditError as exc:
+                rlog.add(exc.url or "", exc.status, error=exc.reason)
+                raise
+            rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
+            _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
+            posts.extend(page.posts)
+        for p in posts[: sub.limit]:
+            merged.setdefault(p.id, p)
+    return list(merged.values())
 
 
 def _read_rss(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
