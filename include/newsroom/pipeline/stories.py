@@ -14,10 +14,15 @@ work per article depends on how many articles share its keys, not on the size
 of the archive.
 
 How it stays order-independent: every decision is a symmetric function of a
-*pair* of articles (``is_near_duplicate``, ``story_similarity``) and candidate
-lookup is symmetric too (whichever of two articles comes second finds the
-first). So the set of links is the same whatever the order of runs, and
-duplicate groups and stories are the connected components of those links:
+*pair* of articles (``is_near_duplicate``, ``story_similarity``, summed in a
+fixed order) and candidate lookup finds every qualifying pair from either side:
+all articles sharing an LSH bucket, all articles in the window sharing
+``MIN_SHARED_INDEX_TERMS`` index terms, with no cap (a cap ranks candidates
+against the rest of the archive, so the later article of a pair could miss the
+earlier one). Chunks run one at a time (``_one_writer``), so no pair falls
+between two concurrent transactions. So the set of links is the same whatever
+the order of runs and the batch sizes, and duplicate groups and stories are the
+connected components of those links:
 
 - a duplicate group's original is its earliest member by (published_at or
   first_seen_at, id); every other member gets ``duplicate_of`` = original and
@@ -147,8 +152,8 @@ def _one_writer(conn: Connection) -> None:
     concurrent transactions would not see each other's articles and a pair split
     across them would never be linked (two runs at once, a reprocess beside an
     ingest). On PostgreSQL a transaction-scoped advisory lock serialises the
-    chunks; SQLite already has a single writer, and a chunk's first statement
-    writes, so it starts from everything committed before it.
+    chunks; SQLite already has a single writer, and a chunk's lookups all come
+    after its first write, so they see everything committed before it.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
