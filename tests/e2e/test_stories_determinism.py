@@ -225,3 +225,19 @@ def test_killed_run_then_rerun_gives_the_clean_partition(warehouse, warehouse_ur
     process_articles(warehouse)
     assert _story_partition(warehouse, ids) == reference[0]
     assert _dup_partition(warehouse, ids) == reference[1]
+
+
+@pytest.mark.parametrize("first", ["syndicated", "original"])
+def test_copies_with_the_same_timestamp_get_the_same_original_whatever_arrives_first(warehouse, corpus, seeds,
+                                                                                     first):
+    """Syndicated copies often carry the feed's timestamp to the second: the group's
+    original is then decided by the canonical URL, not by which row was inserted first."""
+    es = evalset.build(corpus, seeds)
+    page = next(a for a in es.articles if len(a.text.split()) > 300)
+    same = page.published_at
+    a = evalset.EvalArticle("a", "https://a-wire.example/story", page.title, page.text, "Wire", same)
+    z = evalset.EvalArticle("z", "https://z-paper.example/story", page.title, page.text + "\n\nAdvertisement.",
+                            "Paper", same)
+    ids = evalset.load(warehouse, [z, a] if first == "syndicated" else [a, z])
+    process_articles(warehouse)
+    assert _dup_partition(warehouse, ids) == {"a": (None, None), "z": ("a", "near")}

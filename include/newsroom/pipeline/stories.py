@@ -25,7 +25,7 @@ the order of runs and the batch sizes, and duplicate groups and stories are the
 connected components of those links:
 
 - a duplicate group's original is its earliest member by (published_at or
-  first_seen_at, id); every other member gets ``duplicate_of`` = original and
+  first_seen_at, canonical_url); every other member gets ``duplicate_of`` = original and
   ``duplicate_kind`` exact/near. When an earlier copy arrives late, the group is
   re-pointed at it.
 - a story is a component of story links (and duplicate links). A new article
@@ -342,15 +342,18 @@ def _resolve_duplicates(conn: Connection, feats: list[ArticleFeatures], links: s
     for a, b in sorted(links):
         if a in members and b in members:
             ds.merge(a, b)
-    info = {aid: (at, h) for aid, at, h in _select_in(conn, lambda c: select(
-        ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.text_hash)
+    info = {aid: (at, h, url) for aid, at, h, url in _select_in(conn, lambda c: select(
+        ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.text_hash, Article.canonical_url)
+        .join(Article, Article.id == ArticleSignature.article_id)
         .where(ArticleSignature.article_id.in_(c)), members)}
     current = {aid: (dup, kind) for aid, dup, kind in _select_in(conn, lambda c: select(
         Article.id, Article.duplicate_of, Article.duplicate_kind).where(Article.id.in_(c)), members)}
     for group in ds.subsets():
         if len(group) < 2:
             continue
-        original = min(group, key=lambda a: (info[a][0], a))
+        # Ties on the date (syndicated copies often carry the same timestamp) go to the
+        # canonical URL, not the id: ids follow arrival order, URLs don't.
+        original = min(group, key=lambda a: (info[a][0], info[a][2], a))
         for aid in sorted(group):
             want = (None, None) if aid == original else (
                 original, "exact" if info[aid][1] and info[aid][1] == info[original][1] else "near")
