@@ -241,3 +241,20 @@ def test_copies_with_the_same_timestamp_get_the_same_original_whatever_arrives_f
     ids = evalset.load(warehouse, [z, a] if first == "syndicated" else [a, z])
     process_articles(warehouse)
     assert _dup_partition(warehouse, ids) == {"a": (None, None), "z": ("a", "near")}
+
+
+@settings(max_examples=int(os.environ.get("NEWSROOM_PROPERTY_EXAMPLES", "6")) // 2 or 1, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), sizes=st.lists(st.integers(1, 240), min_size=1, max_size=3))
+def test_the_burst_gives_one_partition_for_any_order_and_batch_sizes(fresh_warehouse, seed, sizes):
+    """The same property over the burst, where the old capped lookup depended on order."""
+    arts = burst_articles()
+    rng = random.Random(seed)
+    inserted, processed = arts[:], arts[:]
+    rng.shuffle(inserted)
+    rng.shuffle(processed)
+    engine = fresh_warehouse()
+    ids = evalset.load(engine, inserted)
+    for batch in _batches(processed, sizes):
+        process_articles(engine, [ids[a.key] for a in batch])
+    assert _story_partition(engine, ids) == {frozenset({"A", "B"})} | {frozenset({a.key}) for a in arts[2:]}
