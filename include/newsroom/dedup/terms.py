@@ -115,15 +115,18 @@ def index_terms(vector: dict[str, float], limit: int = INDEX_TERMS) -> list[str]
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    """Dot product of two L2-normalised vectors. Summed over the shared terms in
-    sorted order, so ``cosine(a, b) == cosine(b, a)`` bit for bit (float addition
-    is not associative: summing in either dict's order could put a pair on
-    different sides of a threshold depending on which article came first)."""
-    return math.fsum(a[t] * b[t] for t in sorted(a.keys() & b.keys()))
+    """Dot product of two L2-normalised vectors, with ``math.fsum`` (correctly
+    rounded, so independent of summation order): ``cosine(a, b) == cosine(b, a)``
+    bit for bit. A plain ``sum`` in either dict's order is not associative and
+    could put a pair on different sides of a threshold depending on which
+    article came first."""
+    if len(a) > len(b):
+        a, b = b, a
+    return math.fsum(w * b[t] for t, w in a.items() if t in b)
 
 
 def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    keys = sorted(a.keys() | b.keys())  # a fixed order (set order varies with PYTHONHASHSEED)
+    keys = a.keys() | b.keys()  # set order varies with PYTHONHASHSEED: fsum makes it irrelevant
     num = math.fsum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
     den = math.fsum(max(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
     return num / den if den else 0.0
