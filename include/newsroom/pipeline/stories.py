@@ -42,34 +42,22 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import numpy as np
 from scipy.cluster.hierarchy import DisjointSet
 from sqlalchemy import Engine, delete, func, inspect, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
-from newsroom.dedup.terms import (
-    INDEX_TERMS,
-    MIN_SHARED_INDEX_TERMS,
-    cosine,
-    headline,
-    index_terms,
-    story_similarity,
-    story_threshold,
-    term_vector,
+from newsroom.dedup.links import (
+    ArticleFeatures,
+    Neighbour,
+    article_features,
+    near_duplicate_links,
+    story_links,
 )
-from newsroom.dedup.text import (
-    band_keys,
-    is_near_duplicate,
-    minhash_signature,
-    signature_bytes,
-    signature_from_bytes,
-    text_hash,
-    words,
-)
+from newsroom.dedup.terms import MIN_SHARED_INDEX_TERMS, cosine
+from newsroom.dedup.text import band_keys, signature_bytes, signature_from_bytes
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema import Article, utcnow
 from newsroom.warehouse.schema.stories import (
@@ -85,64 +73,9 @@ log = logging.getLogger(__name__)
 
 PARAMS_VERSION = 1
 CHUNK = 500
-MIN_EXACT_WORDS = 15  # a paywall stub ("Subscribe to continue") is not a duplicate of another stub
 REPRESENTATIVE_SAMPLE = 100
-TITLE_TERMS = 16
 IN_CHUNK = 900  # bound parameters per IN (…) list, well under SQLite's limit
 LOCK_KEY = 0x6E7273746F7279  # "nrstory": the PostgreSQL advisory lock of this stage
-
-
-@dataclass
-class ArticleFeatures:
-    """What the comparisons need from one article (stored in ``article_signatures``)."""
-
-    id: int
-    at: datetime
-    outlet: str | None
-    title: str | None
-    text_hash: str | None
-    signature: np.ndarray | None
-    shingle_count: int
-    vector: dict[str, float]
-    title_vector: dict[str, float]
-    terms: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        return (self.at, self.id)
-
-
-def _outlet(outlet: str | None, sitename: str | None, canonical_url: str | None) -> str | None:
-    if outlet:
-        return outlet[:200]
-    if sitename:
-        return sitename[:200]
-    host = (urlsplit(canonical_url or "").hostname or "").removeprefix("www.")
-    return host or None
-
-
-def article_features(row) -> ArticleFeatures:
-    """Features of one ``articles`` row (id, title, text, description, language, outlet,
-    sitename, canonical_url, published_at, first_seen_at). Pure: same row, same features."""
-    body_text = row.text or row.description or ""
-    tokens = words(body_text)
-    sig, n_shingles = minhash_signature(tokens)
-    exact = text_hash(body_text) if len(tokens) >= MIN_EXACT_WORDS else None
-    vector = term_vector(None, row.language, tokens=words(row.title) + tokens if row.title else tokens)
-    title = headline(row.title)
-    title_vector = term_vector(title, row.language, limit=TITLE_TERMS) if title else {}
-    return ArticleFeatures(
-        id=row.id,
-        at=row.published_at or row.first_seen_at,
-        outlet=_outlet(row.outlet, row.sitename, row.canonical_url),
-        title=row.title,
-        text_hash=exact,
-        signature=sig,
-        shingle_count=n_shingles,
-        vector=vector,
-        title_vector=title_vector,
-        terms=index_terms(vector, INDEX_TERMS),
-    )
 
 
 def _one_writer(conn: Connection) -> None:
@@ -171,14 +104,6 @@ def _select_in(conn: Connection, stmt_for, ids):
     for chunk in _chunks(ids):
         out.extend(conn.execute(stmt_for(chunk)).all())
     return out
-
-
-@dataclass
-class _Neighbour:
-    at: datetime
-    outlet: str | None
-    vector: dict[str, float]
-    title_vector: dict[str, float]
 
 
 def _has_entities(conn: Connection) -> bool:
@@ -264,15 +189,7 @@ def _duplicate_links(conn: Connection, feats: list[ArticleFeatures]) -> set[tupl
             .where(ArticleSignature.article_id.in_(c)), need):
         if blob is not None:
             sigs[aid] = (signature_from_bytes(blob), n)
-    for aid, cands in candidates.items():
-        sa, na = sigs[aid]
-        for other in cands:
-            if other not in sigs:
-                continue
-            sb, nb = sigs[other]
-            near, _ = is_near_duplicate(sa, na, sb, nb)
-            if near:
-                links.add((min(aid, other), max(aid, other)))
+    links |= near_duplicate_links(candidates, sigs)
     return links
 
 
@@ -296,29 +213,16 @@ def _story_links(conn: Connection, feats: list[ArticleFeatures], window: timedel
             .order_by(ArticleTerm.article_id)).all()
         if rows:
             cand[f.id] = [r[0] for r in rows]
-    neighbours: dict[int, _Neighbour] = {f.id: _Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
+    neighbours: dict[int, Neighbour] = {f.id: Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
     need_ids = {c for cs in cand.values() for c in cs} - neighbours.keys()
     for aid, at, outlet, vec, tvec in _select_in(conn, lambda c: select(
             ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.outlet, ArticleSignature.vector,
             ArticleSignature.title_vector).where(ArticleSignature.article_id.in_(c)), need_ids):
-        neighbours[aid] = _Neighbour(at, outlet, vec or {}, tvec or {})
+        neighbours[aid] = Neighbour(at, outlet, vec or {}, tvec or {})
     ents: dict[int, dict[str, float]] = {}
     if use_entities and cand:
         ents = _entity_weights(conn, set(cand) | {c for cs in cand.values() for c in cs})
-    hours = window.total_seconds() / 3600.0
-    links: dict[tuple[int, int], float] = {}
-    for aid, cs in cand.items():
-        a = neighbours[aid]
-        for other in cs:
-            b = neighbours.get(other)
-            if b is None:
-                continue
-            apart = abs((a.at - b.at).total_seconds()) / 3600.0
-            score = story_similarity(a.vector, a.title_vector, b.vector, b.title_vector, apart, hours,
-                                     ents.get(aid), ents.get(other))
-            if score >= story_threshold(a.outlet, b.outlet):
-                links[(min(aid, other), max(aid, other))] = score
-    return links
+    return story_links(cand, neighbours, ents, window.total_seconds() / 3600.0)
 
 
 def _resolve_duplicates(conn: Connection, feats: list[ArticleFeatures], links: set[tuple[int, int]]) -> None:
