@@ -59,7 +59,7 @@ class SubredditSource(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
     listing: tuple[Literal["new", "hot", "top", "rising"], ...] = Field(
-        default=("hot",), description="One listing (`hot`) or several (`[hot, new]`): their posts are merged.")
+        default=("hot",), description="One listing (`hot`) or several (`[hot, new]`), their posts merged.")
     time_filter: str = Field(default="day", pattern=r"^(hour|day|week|month|year|all)$")
     limit: int = Field(default=25, ge=1, le=1000)
     min_score: int = 0
