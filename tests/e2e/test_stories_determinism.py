@@ -258,3 +258,32 @@ def test_the_burst_gives_one_partition_for_any_order_and_batch_sizes(fresh_wareh
     for batch in _batches(processed, sizes):
         process_articles(engine, [ids[a.key] for a in batch])
     assert _story_partition(engine, ids) == {frozenset({"A", "B"})} | {frozenset({a.key}) for a in arts[2:]}
+
+
+def test_two_runs_at_once_give_the_batch_partition(warehouse, corpus_subset, reference):
+    """Two processes' worth of work at the same moment (a reprocess beside an ingest,
+    two runs at once), each half of the pairs on the other side: no pair may fall
+    between the two transactions."""
+    import threading
+
+    shuffled = corpus_subset[:]
+    random.Random(11).shuffle(shuffled)
+    ids = evalset.load(warehouse, shuffled)
+    halves = [[ids[a.key] for a in shuffled[0::2]], [ids[a.key] for a in shuffled[1::2]]]
+    start, errors = threading.Barrier(2), []
+
+    def run(half):
+        try:
+            start.wait()
+            process_articles(warehouse, half)
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(h,)) for h in halves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert not errors
+    assert _story_partition(warehouse, ids) == reference[0]
+    assert _dup_partition(warehouse, ids) == reference[1]
