@@ -17,6 +17,7 @@ file, the entry and the field of every problem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,13 +49,17 @@ class FeedSource(BaseModel):
         return self.outlet or self.name
 
 
+LISTINGS = ("new", "hot", "top", "rising")
+
+
 class SubredditSource(BaseModel):
     """One subreddit to follow (see ``newsroom.reddit``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
-    listing: str = Field(default="hot", pattern=r"^(new|hot|top|rising)$")
+    listing: tuple[Literal["new", "hot", "top", "rising"], ...] = Field(
+        default=("hot",), description="One listing (`hot`) or several (`[hot, new]`), their posts merged.")
     time_filter: str = Field(default="day", pattern=r"^(hour|day|week|month|year|all)$")
     limit: int = Field(default=25, ge=1, le=1000)
     min_score: int = 0
@@ -65,6 +70,22 @@ class SubredditSource(BaseModel):
         default=True, description="Read /r/NAME/.rss when the JSON API is blocked (plain 403, HTML instead of JSON)."
     )
     articles: bool = Field(default=True, description="Fetch and extract the pages link posts point at.")
+
+    @field_validator("listing", mode="before")
+    @classmethod
+    def _listings(cls, v):
+        """``hot`` or ``[hot, new]``: always a non-empty tuple without repeats."""
+        items = [v] if isinstance(v, str) else v
+        if isinstance(items, (list, tuple)):
+            if not items:
+                raise ValueError("give at least one listing (new, hot, top, rising)")
+            unknown = [x for x in items if x not in LISTINGS]
+            if unknown:
+                raise ValueError(f"{unknown[0]!r} is not a listing: use {', '.join(LISTINGS)} (or a list of them)")
+            seen = [x for i, x in enumerate(items) if x in items[:i]]
+            if seen:
+                raise ValueError(f"listing {seen[0]!r} is given twice")
+        return items
 
 
 class RedditConfig(BaseModel):
@@ -98,7 +119,8 @@ class RedditConfig(BaseModel):
         seen: set[str] = set()
         for s in self.subreddits:
             if s.name.lower() in seen:
-                raise ValueError(f"subreddit {s.name!r} is listed twice")
+                raise ValueError(f"subreddit {s.name!r} is listed twice (follow several listings of one "
+                                 f"subreddit with one entry: listing: [hot, new])")
             seen.add(s.name.lower())
         return self
 
