@@ -28,7 +28,7 @@ import yaml  # noqa: E402
 from newsroom.metrics.records import ApiEndpoint  # noqa: E402
 from newsroom.pipeline.metrics import collect_service  # noqa: E402
 from newsroom.settings import Settings  # noqa: E402
-from newsroom.warehouse import dispose_all, open_warehouse  # noqa: E402
+from newsroom.warehouse import dispose_all, migrate_warehouse  # noqa: E402
 from newsroom.warehouse.schema.metrics import MetricResponse  # noqa: E402
 from tests.unit.metrics import fake_apis  # noqa: E402
 
@@ -75,7 +75,7 @@ def main() -> None:
             settings = Settings(entities=path, warehouse_url=url, allow_private_networks=True)
             d1 = run_day(settings, apis, date(2026, 4, 8))
             if drop_etags:
-                engine = open_warehouse(url)
+                engine = migrate_warehouse(url)
                 with engine.begin() as c:
                     c.execute(MetricResponse.__table__.delete())
             apis.day = 2

@@ -42,7 +42,7 @@ def test_metrics_dag_two_days_through_the_rest_api(tmp_path):
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL on 127.0.0.1:5432 is required in CI")
         pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
-    from newsroom.warehouse import connect, open_warehouse
+    from newsroom.warehouse import connect, migrate_warehouse
     from newsroom.warehouse.schema.metrics import EntityMetric
 
     wh_url, drop = create_pg_database()
@@ -58,7 +58,7 @@ def test_metrics_dag_two_days_through_the_rest_api(tmp_path):
                    "AIRFLOW_CONN_GITHUB_DEFAULT": conn,
                    "AIRFLOW_CONN_HUGGINGFACE_DEFAULT": json.dumps({"conn_type": "http", "host": apis.base_url}),
                    "AIRFLOW_CONN_PYPISTATS_DEFAULT": json.dumps({"conn_type": "http", "host": apis.base_url})}
-            open_warehouse(wh_url)
+            migrate_warehouse(wh_url)
             with RestCluster(tmp_path / "airflow", env=env) as af:
                 for pool in ("github_api", "huggingface_api", "pypistats_api"):
                     af.cli("pools", "set", pool, "1", "figures")

@@ -1,4 +1,4 @@
-"""0007_i13b_comment_ranks on a warehouse holding the old defect (two comments at rank 5
+"""0008_comment_ranks on a warehouse holding the old defect (two comments at rank 5
 in one thread): the stale rank becomes 0, the latest read's ranks stay, and the partial
 unique index then refuses a repeat. SQLite and PostgreSQL."""
 
@@ -21,7 +21,7 @@ OLD, NEW = datetime(2026, 4, 1, 9, tzinfo=UTC), datetime(2026, 4, 1, 10, tzinfo=
 
 def test_upgrade_clears_stale_ranks_and_then_enforces_unique_ones(warehouse_url):
     engine = connect(warehouse_url)
-    migrate(engine, "0006_views")
+    migrate(engine, "0007_i16_entity_metrics")
     with engine.begin() as conn:
         conn.execute(insert(RedditPost.__table__).values(
             id="p1", subreddit="x", title="t", permalink="https://www.reddit.com/r/x/comments/p1/", is_self=True,
@@ -33,7 +33,7 @@ def test_upgrade_clears_stale_ranks_and_then_enforces_unique_ones(warehouse_url)
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0007_i13b_comment_ranks")
+        command.upgrade(cfg, "0008_comment_ranks")
     with engine.connect() as conn:
         ranks = dict(conn.execute(select(RedditComment.id, RedditComment.rank)).all())
     assert ranks == {"stale": 0, "now5": 5, "now1": 1, "never": 0}
@@ -41,6 +41,6 @@ def test_upgrade_clears_stale_ranks_and_then_enforces_unique_ones(warehouse_url)
         conn.execute(RedditComment.__table__.update().where(RedditComment.id == "stale").values(rank=1))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0006_views")
+        command.downgrade(cfg, "0007_i16_entity_metrics")
     with engine.begin() as conn:  # without the index, repeats are storable again
         conn.execute(RedditComment.__table__.update().where(RedditComment.id == "stale").values(rank=1))

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 
 from newsroom.pipeline.stories import process_articles
-from newsroom.warehouse import dispose_all, open_warehouse
+from newsroom.warehouse import dispose_all, migrate_warehouse
 from newsroom.warehouse.schema import Article
 from newsroom.warehouse.schema.stories import ArticleSignature
 from tests.conftest import create_pg_database, pg_available
@@ -107,12 +107,12 @@ def fresh_warehouse(warehouse_url, tmp_path):
         if warehouse_url.startswith("sqlite"):
             path = tmp_path / f"w{len(made)}.db"
             made.append(None)
-            return open_warehouse(f"sqlite:///{path}")
+            return migrate_warehouse(f"sqlite:///{path}")
         if not pg_available():
             pytest.skip("PostgreSQL not reachable")
         url, drop = create_pg_database()
         made.append(drop)
-        return open_warehouse(url)
+        return migrate_warehouse(url)
 
     yield make
     dispose_all()
@@ -156,7 +156,7 @@ def corpus_subset(corpus, seeds):
 @pytest.fixture(scope="module")
 def reference(corpus_subset, tmp_path_factory):
     """The partition of one batch run over everything, inserted in key order (SQLite)."""
-    engine = open_warehouse(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.db'}")
+    engine = migrate_warehouse(f"sqlite:///{tmp_path_factory.mktemp('ref') / 'ref.db'}")
     ids = evalset.load(engine, corpus_subset)
     process_articles(engine)
     out = (_story_partition(engine, ids), _dup_partition(engine, ids))
@@ -186,14 +186,14 @@ _KILLABLE = """
 import sys, time
 sys.path[:0] = [{root!r}, {root!r} + "/include"]
 import newsroom.pipeline.stories as st
-from newsroom.warehouse import open_warehouse
+from newsroom.warehouse import migrate_warehouse
 st.CHUNK = 20
 _orig = st._process_chunk
 def slow(*a, **k):
     _orig(*a, **k)
     time.sleep(0.3)  # room for the kill to land between (and inside) chunks
 st._process_chunk = slow
-st.process_articles(open_warehouse({url!r}))
+st.process_articles(migrate_warehouse({url!r}))
 """
 
 

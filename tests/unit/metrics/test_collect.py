@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from newsroom.metrics.records import ApiEndpoint
 from newsroom.pipeline.metrics import QuotaStopped, collect_service
 from newsroom.settings import Settings
-from newsroom.warehouse import migrate_warehouse, open_warehouse
+from newsroom.warehouse import migrate_warehouse, migrate_warehouse
 from newsroom.warehouse.metrics import latest_figures
 from newsroom.warehouse.schema.metrics import EntityMetric
 from tests.unit.metrics.fake_apis import FakeAPIs
@@ -53,7 +53,7 @@ def _run(service, day, settings, apis, **kw):
 
 
 def _rows(settings, day=None):
-    engine = open_warehouse(settings.resolved_warehouse_url)
+    engine = migrate_warehouse(settings.resolved_warehouse_url)
     t = EntityMetric.__table__
     q = select(t)
     if day:
@@ -110,7 +110,7 @@ def test_two_days_of_figures_with_every_kind_of_answer(apis, settings):
         if r.status in ("ok", "unchanged") and key[3] == D1:
             assert (key[0], key[1], key[2], D2) in every, f"{key} not stored on day two"
 
-    figs = latest_figures(open_warehouse(settings.resolved_warehouse_url), ["metaflow", "metagpt"], as_of=D2)
+    figs = latest_figures(migrate_warehouse(settings.resolved_warehouse_url), ["metaflow", "metagpt"], as_of=D2)
     mf = {(r["subject"], r["metric"]): r for r in figs["metaflow"]}
     assert mf[("Netflix/metaflow", "stars")]["value"] == 9990
     assert mf[("Netflix/metaflow", "stars")]["change_1d"] == 55 and mf[("Netflix/metaflow", "stars")]["is_latest"]
@@ -118,7 +118,7 @@ def test_two_days_of_figures_with_every_kind_of_answer(apis, settings):
     assert {(r["subject"], r["metric"]): r["change_1d"] for r in figs["metagpt"]}[
         ("FoundationAgents/MetaGPT", "stars")] == 0
     # as of day one, day two's figures are not visible (backfilled digests say what was known then)
-    old = latest_figures(open_warehouse(settings.resolved_warehouse_url), ["metaflow"], as_of=D1)
+    old = latest_figures(migrate_warehouse(settings.resolved_warehouse_url), ["metaflow"], as_of=D1)
     assert {r["day"] for r in old["metaflow"]} == {D1}
 
 
@@ -172,7 +172,7 @@ def test_a_quota_spent_for_an_hour_stops_with_the_reason_and_never_hammers(apis,
 def test_rows_are_one_per_entity_subject_metric_day(apis, settings):
     for _ in range(2):
         _run("pypistats", D1, settings, apis)
-    engine = open_warehouse(settings.resolved_warehouse_url)
+    engine = migrate_warehouse(settings.resolved_warehouse_url)
     t = EntityMetric.__table__
     with engine.connect() as c:
         dupes = c.execute(select(t.c.entity_id, t.c.subject, t.c.metric, t.c.day, func.count())
@@ -185,7 +185,7 @@ def test_every_request_is_logged_like_the_others(apis, settings):
     from newsroom.warehouse.schema import FetchLog
 
     _run("pypistats", D1, settings, apis)
-    engine = open_warehouse(settings.resolved_warehouse_url)
+    engine = migrate_warehouse(settings.resolved_warehouse_url)
     with engine.connect() as c:
         logged = c.execute(select(FetchLog.kind, FetchLog.status, FetchLog.error, FetchLog.run_id)).all()
     assert len(logged) == apis.hits["pypistats"] == 3

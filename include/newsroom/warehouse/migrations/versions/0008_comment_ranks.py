@@ -1,7 +1,7 @@
 """Comment ranks are unique per thread: a comment no longer among the top N has rank 0
 
-Revision ID: 0007_i13b_comment_ranks
-Revises: 0006_views
+Revision ID: 0008_comment_ranks
+Revises: 0007_i16_entity_metrics
 
 Before this, re-reading a thread refreshed the ranks of the comments in its new
 top N and left the others at their old rank, so a thread could hold two comments
@@ -12,8 +12,8 @@ unique index then holds ``(post_id, rank)`` unique for every rank above 0.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_i13b_comment_ranks"
-down_revision = "0006_views"
+revision = "0008_comment_ranks"
+down_revision = "0007_i16_entity_metrics"
 branch_labels = None
 depends_on = None
 
