@@ -49,10 +49,12 @@ class KeyFigure:
     entity_id: str | None = None
     entity_name: str | None = None
     article_ids: list[int] = field(default_factory=list)
+    also: list[str] = field(default_factory=list)  # other figures of the same sentence ("for a 49% stake")
 
     def as_dict(self) -> dict:
         return {
             "value": self.value,
+            "also": self.also,
             "kind": self.kind,
             "context": self.context,
             "entity_id": self.entity_id,
@@ -176,11 +178,17 @@ def key_figures(
         by_key, key=lambda k: (-len(by_key[k].article_ids), by_key[k].kind == "quantity", order[k])
     )
     # One figure per sentence: "downloaded 8,712,721 times, … 5,884,443 times" is one fact, shown once.
-    kept, used = [], set()
+    # Figures sharing a sentence go together on one line, attached to what that sentence says.
+    kept: list[KeyFigure] = []
+    owner: dict[str, KeyFigure] = {}  # sentence → the kept figure that shows it
     for k in ranked:
-        if sentences[k] & used:
+        host = next((owner[s] for s in sorted(sentences[k]) if s in owner), None)
+        if host is not None:
+            if by_key[k].value not in host.also:
+                host.also.append(by_key[k].value)
             continue
-        used |= sentences[k]
+        for s in sentences[k]:
+            owner[s] = by_key[k]
         kept.append(by_key[k])
         if len(kept) >= limit:
             break

@@ -37,7 +37,7 @@ def _digest(headline=HOSTILE, summary=HOSTILE, url="javascript:alert(1)"):
                      "also_carried_by": [HOSTILE]},
                     {"n": 2, "outlet": "Ars", "title": "ok", "url": "https://a.example/p?q=(1)&r=<2> x", "new": False,
                      "also_carried_by": []}],
-        "key_figures": [{"value": HOSTILE, "context": HOSTILE, "refs": "[1]"}],
+        "key_figures": [{"value": HOSTILE, "also": [HOSTILE], "context": HOSTILE, "refs": "[1]"}],
         "entity_links": [wikilink("Meta", HOSTILE)], "also_mentions": [HOSTILE],
         "reddit": [{"subreddit": HOSTILE, "score": 5, "num_comments": 2, "title": HOSTILE, "permalink": url,
                     "comments": [{"author": HOSTILE, "body": HOSTILE, "score": 1}]}],
