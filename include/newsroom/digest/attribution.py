@@ -21,12 +21,13 @@ _HOSTLIKE = re.compile(r"^(?:[\w-]+\.)+[a-z]{2,}(?::\d+)?$|^\d{1,3}(?:\.\d{1,3})
 
 
 def outlet_name(article: ArticleRow) -> str:
-    """The outlet to credit: the name the sources file or the page gave, else the host.
+    """The outlet to credit: the name the sources file gave, else the page's own site name, else the host.
 
     The one place the digest guesses an outlet (the ingest stages own ``articles.outlet``);
     a name that is itself a host ("127.0.0.1", "example.com") counts as no name."""
-    if article.outlet and not _HOSTLIKE.match(article.outlet.strip()):
-        return article.outlet.strip()
+    for name in (article.outlet, article.sitename):
+        if name and name.strip() and not _HOSTLIKE.match(name.strip()):
+            return name.strip()
     host = urlsplit(cited_url(article)).hostname or urlsplit(article.url).hostname or "unknown"
     return host.removeprefix("www.")
 

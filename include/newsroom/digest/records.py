@@ -33,6 +33,7 @@ class ArticleRow:
     source_id: int | None = None
     source_tags: tuple[str, ...] = ()
     duplicate_of: int | None = None
+    sitename: str | None = None  # the page's own name for its site (og:site_name), from extraction
 
     @property
     def at(self) -> datetime:

@@ -33,11 +33,12 @@ def _article_rows(conn: Connection, where) -> list[ArticleRow]:
     a = T.articles
     rows = conn.execute(
         select(a.c.id, a.c.url, a.c.canonical_url, a.c.outlet, a.c.title, a.c.text, a.c.description,
-               a.c.published_at, a.c.first_seen_at, a.c.origin, a.c.source_id, a.c.duplicate_of).where(where)
+               a.c.published_at, a.c.first_seen_at, a.c.origin, a.c.source_id, a.c.duplicate_of, a.c.sitename).where(where)
     ).all()
     out = [ArticleRow(id=r.id, url=r.url, canonical_url=r.canonical_url, outlet=r.outlet, title=r.title, text=r.text,
                       description=r.description, published_at=r.published_at, first_seen_at=r.first_seen_at,
-                      origin=r.origin or "feed", source_id=r.source_id, duplicate_of=r.duplicate_of) for r in rows]
+                      origin=r.origin or "feed", source_id=r.source_id, duplicate_of=r.duplicate_of,
+                      sitename=r.sitename) for r in rows]
     _attach_source_tags(conn, out)
     return out
 
