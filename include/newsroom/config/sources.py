@@ -131,6 +131,27 @@ class DigestConfig(BaseModel):
     hour: int = Field(default=6, ge=0, le=23, description="Local hour the daily digest runs.")
     top_n: int = Field(default=10, ge=1, le=200)
     related_days: int = Field(default=30, ge=0)
+    beat_terms: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases of the beat ('artificial intelligence', 'LLM', 'AI'); a story needs "
+                    "them next to its tracked entities to be on the beat (case-insensitive, except terms "
+                    "written in capitals of up to 4 letters, such as 'AI').")
+    beat_source_tags: list[str] = Field(
+        default_factory=list, description="Feed tags whose articles count as on the beat by their source.")
+    elsewhere: int = Field(default=5, ge=0, le=50,
+                           description="Off-beat stories listed under 'Elsewhere' (0: not listed at all).")
+
+    @field_validator("beat_terms", "beat_source_tags")
+    @classmethod
+    def _terms(cls, v: list[str]) -> list[str]:
+        out = []
+        for t in v:
+            t = " ".join(str(t).split())
+            if not t:
+                raise ValueError("a beat term must not be empty")
+            if t not in out:
+                out.append(t)
+        return out
 
 
 class SourcesFile(BaseModel):
