@@ -133,7 +133,9 @@ def test_llm_key_from_the_connection_never_leaks(replay_server, fast, warehouse,
     srv.add("/v1/chat/completions", handler=chat)
     _enable_post(srv)
     feed = serve_control(srv)
-    sources = SourcesFile(beat="AI", timezone="UTC", feeds=[FeedSource(name="control", url=feed)])
+    # The control pages are about trams: make that the beat, so the digest ranks (and summarises) them.
+    sources = SourcesFile(beat="Transport", timezone="UTC", feeds=[FeedSource(name="control", url=feed)],
+                          digest={"beat_terms": ["tram", "trams", "transport", "rail"]})
     ingest_feed("control", settings=fast, run_id="run-1", sources=sources, engine=warehouse, now=T0)
     process_new_articles(settings=fast, engine=warehouse)
     result = build_daily_digest(warehouse, date(2026, 4, 9), settings=fast, sources=sources, llm=config)
