@@ -16,8 +16,8 @@ ms/article" is what the row costs the machine. Cases:
 * ``article`` — ``extract_article`` on one core, page metadata read (a source
   that gave no title or date);
 * ``article_feed`` — ``extract_article`` on one core as the whole path calls it
-  for a feed that gave title and date (``page_metadata=False``, feed summary as
-  fallback);
+  for a feed entry that gave its date (page metadata read, no page-date search,
+  feed summary as fallback);
 * ``pool`` — ``extract_many`` on the pool, warm (timed pass after a first one);
 * ``path_warm`` — the whole path: a local HTTP server (tests/replay_server.py)
   serves the pages and a generated RSS feed, ``ingest_feed`` fetches, captures,
@@ -123,8 +123,7 @@ def run_case(case: str, corpus: Path, limit: int | None, workers: int) -> dict:
     elif case in ("article", "article_feed"):
         from newsroom.extract.article import extract_article
 
-        kw = {} if case == "article" else {"page_metadata": False, "need_date": False,
-                                           "feed_fallback": "<p>Summary of the page</p>"}
+        kw = {} if case == "article" else {"need_date": False, "feed_fallback": "<p>Summary of the page</p>"}
 
         def go():
             return [extract_article(h, u, **kw) for u, h in htmls]
