@@ -176,7 +176,7 @@ def test_extractor_crash_is_recorded_not_raised(monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("lxml exploded")
 
-    monkeypatch.setattr(article_mod, "bare_extraction", boom)
+    monkeypatch.setattr(article_mod, "page_text", boom)
     ex = extract_article(article_page(), URL)
     assert ex.status == "failed" and ex.reason == "extractor_error: RuntimeError: lxml exploded"
     ex = extract_article(article_page(), URL, feed_fallback=FEED_CONTENT)
