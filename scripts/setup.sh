@@ -27,11 +27,14 @@ site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["pu
 printf '%s\n%s\n' "$PROJECT_DIR/include" "$PROJECT_DIR" > "$site/newsroom_project.pth"
 
 mkdir -p "$AIRFLOW_HOME" "$NEWSROOM_DATA_DIR" "$NEWSROOM_OUTPUT_DIR"
-# A known local login (admin / $NEWSROOM_ADMIN_PASSWORD, default "admin") instead of a
-# password printed once; kept if the file already exists. Local development only.
+# The local login: admin / $NEWSROOM_ADMIN_PASSWORD when set (written every time, so
+# changing the variable changes the password), else a generated password kept in the file
+# (run.sh prints it). Never a default like "admin".
 pwfile="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
-if [ ! -f "$pwfile" ]; then
-  printf '{"admin": "%s"}\n' "${NEWSROOM_ADMIN_PASSWORD:-admin}" > "$pwfile"
+if [ -n "${NEWSROOM_ADMIN_PASSWORD:-}" ] || [ ! -f "$pwfile" ]; then
+  (umask 077; "$VENV/bin/python" -c 'import json, os, secrets, sys
+pw = os.environ.get("NEWSROOM_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+print(json.dumps({"admin": pw}))' > "$pwfile")
   chmod 600 "$pwfile"
 fi
 echo "==> migrating Airflow metadata ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"

@@ -66,5 +66,59 @@ def test_docker_compose_config_validates():
             pytest.fail("docker-compose binary missing in CI (.ci/run installs Debian's docker-compose)")
         pytest.skip("docker-compose binary not installed (apt-get install docker-compose)")
     res = subprocess.run([exe, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True,
-                         cwd=PROJECT, env={**os.environ, "AIRFLOW_UID": "50000"})
+                         cwd=PROJECT, env={**os.environ, **_generated_env(), "AIRFLOW_UID": "50000"})
     assert res.returncode == 0, res.stderr
+    # …and it refuses to render with an empty Fernet key.
+    res = subprocess.run([exe, "-f", str(COMPOSE), "config", "-q"], capture_output=True, text=True, cwd=PROJECT,
+                         env={**os.environ, **_generated_env(), "AIRFLOW__CORE__FERNET_KEY": ""})
+    assert res.returncode != 0 and "AIRFLOW__CORE__FERNET_KEY" in res.stderr
+
+
+def _generated_env() -> dict[str, str]:
+    """The .env scripts/make_env.sh writes, read back (the script itself, not a copy of it)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / ".env"
+        subprocess.run([str(PROJECT / "scripts" / "make_env.sh"), str(out)], check=True, capture_output=True)
+        assert oct(out.stat().st_mode & 0o777) == "0o600"
+        return dict(line.split("=", 1) for line in out.read_text().splitlines() if line and not line.startswith("#"))
+
+
+SECRETS = ["AIRFLOW__CORE__FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_ADMIN_PASSWORD", "POSTGRES_PASSWORD",
+           "WAREHOUSE_PASSWORD"]
+
+
+def test_secrets_come_from_env_and_are_required(compose):
+    """No secret is written in the file, and none has a default: ${VAR:?…} makes compose refuse
+    to start when the variable is unset *or empty* (an empty Fernet key stores connections in clear)."""
+    text = COMPOSE.read_text()
+    for var in SECRETS:
+        assert f"${{{var}:?" in text, f"{var} is not required"
+        assert f"${{{var}:-" not in text and f"${{{var}}}" not in text, f"{var} has a default or is optional"
+    env = compose["x-airflow-common"]["environment"]
+    assert env["AIRFLOW__CORE__FERNET_KEY"].startswith("${AIRFLOW__CORE__FERNET_KEY:?")
+    for svc, var in (("postgres", "POSTGRES_PASSWORD"), ("warehouse", "WAREHOUSE_PASSWORD")):
+        assert compose["services"][svc]["environment"]["POSTGRES_PASSWORD"].startswith(f"${{{var}:?")
+    assert ":airflow@" not in text and "newsroom:newsroom@" not in text and "admin:admin}" not in text
+    init = "\n".join(compose["services"]["airflow-init"]["command"])
+    assert "Fernet(" in init and "simple_auth_manager_passwords.json" in init
+
+
+def test_generated_env_has_a_valid_fernet_key_and_distinct_secrets():
+    from cryptography.fernet import Fernet
+
+    a, b = _generated_env(), _generated_env()
+    for var in SECRETS:
+        assert a[var] and a[var] != b[var], var
+    Fernet(a["AIRFLOW__CORE__FERNET_KEY"].encode())  # what airflow-init checks
+    assert len({a[v] for v in SECRETS}) == len(SECRETS)
+
+
+def test_published_ports_bind_to_loopback_by_default(compose):
+    published = {name: s["ports"] for name, s in compose["services"].items() if s.get("ports")}
+    assert set(published) == {"warehouse", "airflow-apiserver", "flower"}
+    for name, ports in published.items():
+        for p in ports:
+            assert str(p).startswith("${NEWSROOM_BIND_ADDRESS:-127.0.0.1}:"), f"{name} publishes {p} on all interfaces"
+    assert "ports" not in compose["services"]["postgres"] and "ports" not in compose["services"]["redis"]

@@ -75,6 +75,19 @@ class Settings(BaseSettings):
     extract_workers: int = Field(
         default=0, description="Extraction processes; 0 means one per CPU core."
     )
+    # Retention (days; 0 keeps forever), applied daily by newsroom_maintenance
+    # (newsroom.pipeline.maintenance). Logs of idle runs otherwise grow without bound.
+    retention_fetch_log_days: int = Field(default=30, ge=0, description="fetch_log rows kept this many days.")
+    retention_source_runs_days: int = Field(
+        default=90, ge=0, description="source_runs rows kept this many days (a source's latest run always stays)."
+    )
+    retention_reddit_snapshots_days: int = Field(
+        default=30, ge=0, description="reddit_snapshots kept this many days (a thread's latest snapshot always stays)."
+    )
+    retention_captures_days: int = Field(
+        default=90, ge=0,
+        description="Raw captures last fetched longer ago are deleted, unless an article still references them.",
+    )
 
     @field_validator("allowed_hosts", "allowed_private_hosts", mode="before")
     @classmethod

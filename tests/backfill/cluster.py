@@ -39,8 +39,14 @@ def free_port() -> int:
 
 
 class AirflowCluster:
-    def __init__(self, home: Path, env: dict[str, str] | None = None, parallelism: int = 3):
+    def __init__(self, home: Path, env: dict[str, str] | None = None, parallelism: int = 3,
+                 rest_api: bool = False):
+        """``rest_api=True`` also serves the public REST API (``/api/v2``) with a generated
+        admin password (``api()`` logs in like a user); by default only the execution API."""
         self.home = Path(home)
+        self.rest_api = rest_api
+        self.admin_password = secrets.token_urlsafe(12)
+        self._token: str | None = None
         self.db = f"newsroom_af_{uuid.uuid4().hex[:10]}"
         self.port = free_port()
         self.procs: list[subprocess.Popen] = []
@@ -64,6 +70,7 @@ class AirflowCluster:
             # The scheduler serves task logs on this port; the default (8793) may be taken by another Airflow.
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONPATH": os.pathsep.join([str(PROJECT / "include"), str(PROJECT)]),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -78,8 +85,13 @@ class AirflowCluster:
         try:
             self.cli("db", "migrate", timeout=300)
             self.cli("dags", "reserialize", timeout=180)
+            if self.rest_api:
+                # SimpleAuthManager reads the password from here (what scripts/setup.sh writes).
+                pw = self.home / "simple_auth_manager_passwords.json.generated"
+                pw.write_text(json.dumps({"admin": self.admin_password}))
+                pw.chmod(0o600)
             self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1",
-                        "--workers", "1", "--apps", "execution")
+                        "--workers", "1", "--apps", "all" if self.rest_api else "execution")
             self._wait_http(f"http://127.0.0.1:{self.port}/execution/health", 90)
             self._start("scheduler", "scheduler")
         except BaseException:
@@ -130,6 +142,22 @@ class AirflowCluster:
         raise TimeoutError(f"{url} did not answer in {timeout}s\n{self.logs()}")
 
     # -- helpers ---------------------------------------------------------------------------------
+    def api(self, method: str, path: str, **kwargs):
+        """Call the REST API (``rest_api=True``) as the admin user; returns the decoded JSON."""
+        import httpx
+
+        base = f"http://127.0.0.1:{self.port}"
+        if self._token is None:
+            r = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": self.admin_password},
+                           timeout=30)
+            r.raise_for_status()
+            self._token = r.json()["access_token"]
+        r = httpx.request(method, f"{base}{path}", headers={"Authorization": f"Bearer {self._token}"},
+                          timeout=30, **kwargs)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:2000]}")
+        return r.json() if r.content else None
+
     def cli(self, *args: str, timeout: float = 120) -> str:
         out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, capture_output=True, text=True,
                              timeout=timeout)

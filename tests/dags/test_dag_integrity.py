@@ -26,7 +26,7 @@ def test_no_import_errors(dagbag):
 
 
 @pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest", "newsroom_consumer_example",
-                                    "newsroom_metrics"])
+                                    "newsroom_metrics", "newsroom_maintenance"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "newsroom" in dag.tags
@@ -34,6 +34,13 @@ def test_dag_conventions(dagbag, dag_id):
     assert dag.max_active_runs >= 1
     for t in dag.tasks:
         assert t.retries >= 1, f"{dag_id}.{t.task_id} has no retries"
+
+
+def test_maintenance_is_one_daily_task(dagbag):
+    dag = dagbag.dags["newsroom_maintenance"]
+    assert [t.task_id for t in dag.tasks] == ["apply_retention"]
+    assert dag.schedule == "@daily" and dag.timetable.expression == "0 0 * * *"
+    assert dag.catchup is False and dag.max_active_runs == 1
 
 
 def test_ingest_maps_over_sources(dagbag):

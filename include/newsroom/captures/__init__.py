@@ -84,6 +84,23 @@ class CaptureStore:
                     raise
         return CaptureRef(path=rel, sha256=sha, bytes=len(body))
 
+    def delete(self, rel: str) -> bool:
+        """Remove one stored body (retention); True when it existed. The caller makes
+        sure no ``captures`` row still points at ``rel`` (bodies are shared by content)."""
+        full = self._full(rel)
+        if self.remote:
+            fs, path = fsspec.core.url_to_fs(full)
+            try:
+                fs.rm_file(path)
+            except FileNotFoundError:
+                return False
+            return True
+        try:
+            Path(full).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def get(self, rel: str) -> bytes:
         full = self._full(rel)
         if self.remote:

@@ -33,13 +33,14 @@ import hashlib
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, from_validation_error, load_yaml
 
-EntityType = Literal[
+# The types the shipped file and the docs use. Types are an open set (a beat may
+# track facilities, agencies, chips…): any lower-case word fits, and topic notes and
+# maps of content file an entity under a heading named for its type either way.
+KNOWN_TYPES: tuple[str, ...] = (
     "company",
     "lab",
     "model",
@@ -52,7 +53,9 @@ EntityType = Literal[
     "dataset",
     "event",
     "other",
-]
+)
+# Stored in entities.type (String(40)) and shown as a heading: a short word or phrase.
+TYPE_PATTERN = r"^[a-z0-9][a-z0-9 _-]*$"
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
@@ -95,7 +98,8 @@ class Entity(BaseModel):
 
     id: str = Field(min_length=1, max_length=120, pattern=ID_PATTERN)
     name: str = Field(min_length=1, max_length=200)
-    type: EntityType
+    type: str = Field(min_length=1, max_length=40, pattern=TYPE_PATTERN,
+                      description="Open set; see KNOWN_TYPES. Lower-cased on load.")
     aliases: list[str] = Field(default_factory=list, description="Matched case-insensitively.")
     case_sensitive: list[str] = Field(default_factory=list, description="Matched with this exact case only.")
     exclude: list[str] = Field(default_factory=list, description="Phrases in which a mention does not count.")
@@ -106,6 +110,12 @@ class Entity(BaseModel):
     categories: list[str] = Field(default_factory=list)
     description: str | None = None
     links: EntityLinks = Field(default_factory=EntityLinks)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_lower(cls, v: object) -> object:
+        # "Facility" and "facility" are one heading, not two.
+        return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("aliases", "case_sensitive", "exclude", "categories")
     @classmethod
@@ -119,12 +129,19 @@ class Entity(BaseModel):
         return out
 
     def match_terms(self) -> list[tuple[str, bool]]:
-        """Every (term, case_sensitive) pair the matcher looks for, name included."""
+        """Every (term, case_sensitive) pair the matcher looks for, name included.
+
+        A spelling listed in ``case_sensitive`` is case-sensitive wherever else it
+        appears: the name or an alias that folds to it (same normal form, any case) is
+        not also matched case-insensitively. Listing "Meta" as the name, in ``aliases``
+        and in ``case_sensitive`` means "Meta" only, never "meta" the word — the
+        stricter reading is the one the author asked for by listing it there.
+        """
         terms: list[tuple[str, bool]] = []
-        cs = set(self.case_sensitive)
-        if self.match_name and self.name not in cs:
+        strict = {_fold(a) for a in self.case_sensitive}
+        if self.match_name and _fold(self.name) not in strict:
             terms.append((self.name, False))
-        terms += [(a, False) for a in self.aliases]
+        terms += [(a, False) for a in self.aliases if _fold(a) not in strict]
         terms += [(a, True) for a in self.case_sensitive]
         seen: set[tuple[str, bool]] = set()
         uniq = []
@@ -162,6 +179,11 @@ class EntitiesFile(BaseModel):
             out.append(cur)
             cur = self.by_id[cur].parent
         return out
+
+
+def _fold(term: str) -> str:
+    """A spelling's case-folded normal form: "GPT-5", "gpt 5" and "Gpt‑5" are one."""
+    return _alias_key(term, False)
 
 
 def _alias_key(term: str, case_sensitive: bool) -> str:
@@ -251,6 +273,9 @@ def load_entities(path: Path | str) -> EntitiesFile:
         data = {"entities": data}
     if not isinstance(data, dict):
         raise ConfigError(path, ["(top level): must be a mapping with an 'entities' list"])
+    if not data.get("entities"):
+        # Tagging against nothing would silently give every article zero tags.
+        raise ConfigError(path, ["entities: no entities: the file must list at least one entity"])
     try:
         model = EntitiesFile.model_validate(data)
     except ValidationError as err:

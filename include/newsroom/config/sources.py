@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, from_validation_error, load_yaml
+from .errors import ConfigError, check_http_url, from_validation_error, load_yaml
 
 
 class FeedSource(BaseModel):
@@ -39,10 +39,7 @@ class FeedSource(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        v = v.strip()
-        if not (v.startswith("http://") or v.startswith("https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return v
+        return check_http_url(v)
 
     @property
     def display_outlet(self) -> str:
@@ -106,6 +103,11 @@ class RedditConfig(BaseModel):
     )
     timeout_s: float = Field(default=20, gt=0)
     user_agent: str | None = Field(default=None, description="Overrides NEWSROOM_USER_AGENT for Reddit requests.")
+
+    @field_validator("base_url", "oauth_base_url", "token_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        return check_http_url(v)
 
     def subreddit(self, name: str) -> SubredditSource:
         """The configured subreddit called ``name`` (case-insensitive, like Reddit)."""

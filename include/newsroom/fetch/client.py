@@ -297,6 +297,12 @@ class Fetcher:
             except HostNotFound as exc:
                 return self._fail(result, "connection_error", str(exc))
             parsed = httpx.URL(current)
+            if not self.policy.host_allowed(parsed.host):
+                # Checked on every hop: an allowed feed must not redirect the fetcher to a
+                # host the operator did not list.
+                where = "redirect to" if current != url else "host of"
+                return self._fail(result, "host_not_allowed",
+                                  f"{where} {current}: host {parsed.host!r} is not in NEWSROOM_ALLOWED_HOSTS")
             visited.add(str(parsed))
             if first_origin is None:
                 first_origin = _origin(parsed)

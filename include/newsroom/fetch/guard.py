@@ -9,6 +9,13 @@ resolves the host once, checks *every* address and connects to the checked addre
 only. That pinning is what defeats DNS rebinding (a name that resolves to a public
 address for the check and to ``127.0.0.1`` for the connection).
 
+Link-local and cloud metadata addresses (``169.254.0.0/16``, ``fe80::/10``, Alibaba's
+``100.100.100.200``, AWS's IPv6 ``fd00:ec2::254``, Azure's ``168.63.129.16``) are refused
+even when private networks are allowed: ``NEWSROOM_ALLOW_PRIVATE_NETWORKS`` is meant for an
+intranet feed or a test server, and no feed has a reason to live on the address that hands
+out the machine's cloud credentials. Only an explicit ``NEWSROOM_ALLOWED_PRIVATE_HOSTS``
+entry opens one.
+
 Numeric tricks (``2130706433``, ``0177.0.0.1``, ``0x7f.1``, ``[::ffff:127.0.0.1]``) need
 no special parsing: the system resolver turns them into the address they really mean
 and that address is what gets checked.
@@ -30,6 +37,7 @@ __all__ = [
     "GuardedBackend",
     "HostNotFound",
     "check_url",
+    "is_metadata_address",
     "is_public_address",
     "resolve_host",
 ]
@@ -37,6 +45,18 @@ __all__ = [
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Refused even with private networks allowed (see the module doc).
+METADATA_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "169.254.0.0/16",  # IPv4 link-local: AWS/GCP/Azure/OpenStack metadata 169.254.169.254, ECS 169.254.170.2
+        "fe80::/10",  # IPv6 link-local
+        "100.100.100.200/32",  # Alibaba Cloud metadata
+        "fd00:ec2::254/128",  # AWS instance metadata over IPv6
+        "fd00:ec2::23/128",  # AWS DNS over IPv6 (Nitro)
+        "168.63.129.16/32",  # Azure WireServer (platform agent, a public-looking address)
+    )
+)
 # What may appear in an (IDNA-encoded) host: names, IPv4, bracket-less IPv6 with zone.
 _HOST_CHARS = re.compile(r"^(?:[A-Za-z0-9._\-]+|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9._\-%]+)?\]?)$")
 
@@ -64,17 +84,34 @@ def is_public_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
     IPv6 forms that embed an IPv4 address (mapped, 6to4, Teredo, NAT64) are judged by
     the IPv4 address they carry, since that is where the packets end up.
     """
+    if is_metadata_address(ip):
+        return False
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip.teredo is not None:
-            embedded = ip.teredo[1]
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        embedded = _embedded_ipv4(ip)
         if embedded is not None:
             return is_public_address(embedded)
         if ip.scope_id:
             return False
     return ip.is_global and not ip.is_multicast and not ip.is_unspecified
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    embedded = ip.ipv4_mapped or ip.sixtofour
+    if embedded is None and ip.teredo is not None:
+        embedded = ip.teredo[1]
+    if embedded is None and ip in _NAT64:
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return embedded
+
+
+def is_metadata_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for link-local and cloud metadata addresses (:data:`METADATA_NETWORKS`),
+    including IPv6 forms that carry one (``::ffff:169.254.169.254``)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return is_metadata_address(embedded)
+    return any(ip.version == n.version and ip in n for n in METADATA_NETWORKS)
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -107,14 +144,22 @@ def _exempt(host: str, port: int, allow_hosts: Iterable[str]) -> bool:
     return False
 
 
-def check_addresses(host: str, port: int, addresses: list[str]) -> None:
-    """Raise :class:`BlockedURL` unless every one of ``addresses`` is public.
+def check_addresses(host: str, port: int, addresses: list[str], allow_private: bool = False) -> None:
+    """Raise :class:`BlockedURL` unless every one of ``addresses`` is public (or, with
+    ``allow_private``, at least not link-local or a metadata address).
 
     *All* addresses must pass, not just the first: the connection may use any of them.
     """
     for addr in addresses:
         ip = ipaddress.ip_address(addr.split("%", 1)[0])
-        if not is_public_address(ip):
+        if is_metadata_address(ip):
+            shown = host if host == addr else f"{host} ({addr})"
+            raise BlockedURL(
+                "blocked_address",
+                f"address {shown} is a link-local or cloud metadata address (refused even with private "
+                "networks allowed; list the host in NEWSROOM_ALLOWED_PRIVATE_HOSTS to fetch it)",
+            )
+        if not allow_private and not is_public_address(ip):
             shown = host if host == addr else f"{host} ({addr})"
             raise BlockedURL("blocked_address", f"address {shown} is not a public address ({_kind(ip)})")
 
@@ -133,8 +178,9 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = (),
     resolves only to public addresses.
 
     Raises :class:`BlockedURL` (``reason`` says why) or :class:`HostNotFound`.
-    ``allow_private`` skips the address check (tests, intranet deployments);
-    ``allow_hosts`` exempts single ``host`` or ``host:port`` entries from it (an
+    ``allow_private`` lets loopback and private addresses through (tests, intranet
+    deployments) but never link-local or metadata addresses; ``allow_hosts`` exempts
+    single ``host`` or ``host:port`` entries from the address check altogether (an
     operator's explicit exception — scheme and credential checks still apply).
     ``resolve=False`` checks IP literals but leaves host names to the caller — the
     fetcher does that, because :class:`GuardedBackend` resolves and checks names at
@@ -160,8 +206,6 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = (),
         raise BlockedURL("invalid_url", f"URL {url!r} has no host")
     if not _HOST_CHARS.match(parsed.raw_host.decode("ascii", errors="replace")):
         raise BlockedURL("invalid_url", f"URL {url!r} has an invalid host {host!r}")
-    if allow_private:
-        return
     port = parsed.port or (443 if scheme == "https" else 80)
     if _exempt(host, port, allow_hosts):
         return
@@ -172,7 +216,7 @@ def check_url(url: str, allow_private: bool, *, allow_hosts: Iterable[str] = (),
     if literal is None and not resolve:
         return
     addresses = [str(literal)] if literal is not None else resolve_host(host, port)
-    check_addresses(host, port, addresses)
+    check_addresses(host, port, addresses, allow_private)
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -202,8 +246,8 @@ class GuardedBackend(httpcore.NetworkBackend):
             addresses = resolve_host(host, port)
         except HostNotFound as exc:
             raise httpcore.ConnectError(str(exc)) from exc
-        if not self.allow_private and not _exempt(host, port, self.allow_hosts):
-            check_addresses(host, port, addresses)
+        if not _exempt(host, port, self.allow_hosts):
+            check_addresses(host, port, addresses, self.allow_private)
         last: Exception | None = None
         for addr in addresses:
             try:

@@ -40,11 +40,22 @@ class FetchPolicy(BaseModel):
         default_factory=list,
         description="'host' or 'host:port' entries exempt from the address guard (explicit operator exceptions).",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="If set, only these hosts may be requested — the first URL and every redirect hop; "
+        "others fail with host_not_allowed (NEWSROOM_ALLOWED_HOSTS).",
+    )
     per_host: int = Field(2, ge=1, description="Concurrent requests per host in get_many.")
     concurrency: int = Field(8, ge=1, description="Concurrent requests overall in get_many.")
     respect_robots: bool = Field(True, description="When False, check_robots is ignored everywhere.")
     robots_ttl_s: float = Field(3600.0, ge=0, description="How long a fetched robots.txt is trusted.")
     robots_max_bytes: int = Field(512_000, gt=0, description="robots.txt past this size is cut (RFC 9309: >= 500 KiB).")
+
+    def host_allowed(self, host: str) -> bool:
+        """True when ``host`` may be requested under :attr:`allowed_hosts` (empty: any)."""
+        if not self.allowed_hosts:
+            return True
+        return host.lower().strip("[]") in {h.lower().strip("[]") for h in self.allowed_hosts}
 
     @classmethod
     def from_settings(cls, settings: "Settings", **overrides) -> "FetchPolicy":
@@ -55,6 +66,7 @@ class FetchPolicy(BaseModel):
             "user_agent": settings.user_agent,
             "allow_private_networks": settings.allow_private_networks,
             "allowed_private_hosts": list(settings.allowed_private_hosts),
+            "allowed_hosts": list(settings.allowed_hosts),
             "connect_timeout": settings.fetch_connect_timeout_s,
             "read_timeout": settings.fetch_read_timeout_s,
             "total_timeout": settings.fetch_total_timeout_s,

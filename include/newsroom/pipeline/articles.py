@@ -86,7 +86,9 @@ def record_captures(conn, store, items: list[tuple[bytes, dict]], *, kind: str) 
         rows.append({"kind": kind, "url": meta["url"], "sha256": ref.sha256, "path": ref.path,
                      "content_type": meta.get("content_type"), "status": meta.get("status"),
                      "bytes": ref.bytes, "fetched_at": utcnow()})
-    upsert(conn, Capture, rows, keys=["url", "sha256"], update=[])
+    # fetched_at is the last time these bytes came from that URL: retention
+    # (newsroom.warehouse.retention) ages captures by it, so one seen again is fresh.
+    upsert(conn, Capture, rows, keys=["url", "sha256"], update=["fetched_at"])
     ids = {(u, h): i for u, h, i in conn.execute(
         select(Capture.url, Capture.sha256, Capture.id).where(Capture.sha256.in_({r["sha256"] for r in rows})))}
     return [ids[(r["url"], r["sha256"])] for r in rows]

@@ -96,7 +96,7 @@ def test_field_errors_name_the_entry(tmp_path):
     p = write(tmp_path, """
 entities:
   - {id: ok, name: Fine, type: company}
-  - {id: bad, name: Bad, type: spaceship}
+  - {id: bad, name: Bad, type: 'space/ship'}
   - {id: ctx, name: Ctx, type: model, context: {any_of: [x], applies_to: [Nope]}}
 """)
     with pytest.raises(ConfigError) as exc:
@@ -121,3 +121,33 @@ def test_hash_ignores_formatting_but_not_content(tmp_path):
     b = load_entities(write(tmp_path, "# comment\nentities:\n- id: a\n  name: Alpha\n  type: model\n"))
     c = load_entities(write(tmp_path, "entities:\n  - {id: a, name: Alpha, type: model, aliases: [Alf]}\n"))
     assert a.content_hash == b.content_hash != c.content_hash
+
+
+def test_entity_types_are_an_open_set(tmp_path):
+    f = load_entities(write(tmp_path, """
+entities:
+  - {id: colossus, name: Colossus, type: facility}
+  - {id: acme, name: Acme, type: Company}
+"""))
+    assert [e.type for e in f.entities] == ["facility", "company"]  # known types keep their spelling
+    for bad in ("''", "'space/ship'", "'" + "x" * 41 + "'", "[a, b]"):
+        with pytest.raises(ConfigError, match=r"entities\[0\] 'Colossus' → type"):
+            load_entities(write(tmp_path, f"entities:\n  - {{id: colossus, name: Colossus, type: {bad}}}\n"))
+
+
+def test_a_case_sensitive_spelling_wins_over_aliases_and_name(tmp_path):
+    f = load_entities(write(tmp_path, """
+entities:
+  - {id: meta, name: Meta, type: company, aliases: [Meta, meta, Meta Platforms], case_sensitive: [Meta, META]}
+  - {id: grok, name: Grok, type: model, aliases: [grok, Grok 4], case_sensitive: [Grok]}
+"""))
+    assert f.by_id["meta"].match_terms() == [("Meta Platforms", False), ("Meta", True), ("META", True)]
+    assert f.by_id["grok"].match_terms() == [("Grok 4", False), ("Grok", True)]
+
+
+@pytest.mark.parametrize("body", ["", "# only a comment\n", "{}\n", "entities: []\n", "version: 1\n"])
+def test_an_empty_entities_file_is_an_error(tmp_path, body):
+    p = write(tmp_path, body)
+    with pytest.raises(ConfigError) as exc:
+        load_entities(p)
+    assert str(p) in str(exc.value) and ("no entities" in str(exc.value) or "the file is empty" in str(exc.value))

@@ -118,3 +118,18 @@ def test_an_empty_entities_list_matches_nothing_instead_of_crashing():
     from newsroom.entities.matcher import Matcher
 
     assert Matcher(EntitiesFile(entities=[])).find("Meta released Muse Spark; Llama fans reacted.") == []
+
+
+def test_case_sensitive_spelling_is_case_sensitive_wherever_else_it_is_listed(tmp_path):
+    """Listed in aliases *and* case_sensitive (or as the name): exact case only."""
+    p = tmp_path / "entities.yaml"
+    p.write_text("""
+entities:
+  - {id: meta, name: Meta, type: company, aliases: [Meta, Meta Platforms], case_sensitive: [Meta]}
+  - {id: grok, name: Grok, type: model, aliases: [grok], case_sensitive: [Grok]}
+  - {id: colossus, name: Colossus, type: facility}
+""")
+    m = Matcher(load_entities(p))
+    assert ids(m, "the film is deeply meta, and I grok it") == []
+    assert ids(m, "Meta shipped Grok; meta platforms too") == ["meta", "grok", "meta"]
+    assert ids(m, "xAI expanded Colossus") == ["colossus"]

@@ -253,6 +253,38 @@ def test_redirect_hops_go_through_the_guard(replay_server, target, reason):
         other.stop()
 
 
+@pytest.mark.parametrize("target", ["http://169.254.169.254/latest/meta-data/", "http://[fe80::1]:{port}/",
+                                    "http://100.100.100.200/latest/meta-data/", "http://0xa9fea9fe/"])
+def test_redirect_to_metadata_refused_even_with_private_networks_allowed(replay_server, target):
+    """NEWSROOM_ALLOW_PRIVATE_NETWORKS opens loopback (the replay server) but not the
+    link-local/metadata range a hostile feed might redirect to."""
+    replay_server.redirect("/feed.xml", target.format(port=replay_server.port))
+    log = []
+    with Fetcher(_policy(allow_private_networks=True), on_request=lambda r, k: log.append(r.url)) as f:
+        r = f.get(replay_server.url("/feed.xml"), kind="feed")
+    assert r.error == "blocked_address", r.error_detail
+    assert "metadata" in r.error_detail and r.body == b""
+    assert log == [replay_server.url("/feed.xml")]  # the metadata hop was never requested
+
+
+def test_allowed_hosts_checked_on_every_redirect_hop(replay_server):
+    """127.0.0.1 allowed, localhost not: a 302 from one to the other is refused, not followed."""
+    replay_server.add("/inner", body=b"should not be read")
+    replay_server.redirect("/feed.xml", f"http://localhost:{replay_server.port}/inner")
+    replay_server.redirect("/same-host", "/inner")
+    log = []
+    with Fetcher(_policy(allowed_hosts=["127.0.0.1"]), on_request=lambda r, k: log.append(r.url)) as f:
+        r = f.get(replay_server.url("/feed.xml"), kind="feed")
+        assert r.error == "host_not_allowed", r.error_detail
+        assert "localhost" in r.error_detail and r.body == b""
+        assert replay_server.hits("/inner") == 0
+        assert log == [replay_server.url("/feed.xml")]
+        direct = f.get(f"http://localhost:{replay_server.port}/inner")
+        assert direct.error == "host_not_allowed" and replay_server.hits("/inner") == 0
+        ok = f.get(replay_server.url("/same-host"))  # a redirect that stays on an allowed host
+        assert ok.ok and ok.body == b"should not be read" and replay_server.hits("/inner") == 1
+
+
 def test_first_url_is_guarded_too(replay_server, requests_log):
     url = replay_server.add("/x", body=b"secret")
     log = []

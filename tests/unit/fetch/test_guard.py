@@ -46,7 +46,6 @@ def test_credentials_in_url_are_refused():
         "http://10.1.2.3/",
         "http://172.16.0.1/",
         "http://192.168.1.1/",
-        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
         "http://0.0.0.0/",
         "http://0/",
         "http://100.64.0.1/",  # carrier-grade NAT
@@ -55,15 +54,11 @@ def test_credentials_in_url_are_refused():
         "http://240.0.0.1/",  # reserved
         "http://[::1]/",
         "http://[::]/",
-        "http://[fe80::1]/",
         "http://[fc00::1]/",
         "http://[ff02::1]/",
         "http://[::ffff:127.0.0.1]/",  # IPv4-mapped IPv6
-        "http://[::ffff:169.254.169.254]/",
         "http://[2002:7f00:1::]/",  # 6to4 wrapping 127.0.0.1
-        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 wrapping 169.254.169.254
         "http://2130706433/",  # decimal 127.0.0.1
-        "http://2852039166/",  # decimal 169.254.169.254
         "http://0x7f000001/",  # hex
         "http://0x7f.1/",
         "http://127.1/",  # short form
@@ -76,6 +71,43 @@ def test_internal_addresses_are_refused(url):
         check_url(url, allow_private=False)
     assert exc.value.reason in ("blocked_address", "invalid_url")
     check_url(url, allow_private=True)  # the same URL passes when private networks are allowed
+
+
+METADATA_URLS = [
+    "http://169.254.169.254/latest/meta-data/",  # AWS/GCP/Azure/OpenStack metadata
+    "http://169.254.170.2/v2/credentials",  # ECS task credentials
+    "http://169.254.0.1/",  # any IPv4 link-local
+    "http://[fe80::1]/",  # IPv6 link-local
+    "http://[::ffff:169.254.169.254]/",  # IPv4-mapped
+    "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 wrapping 169.254.169.254
+    "http://2852039166/",  # decimal 169.254.169.254
+    "http://0xa9fea9fe/",  # hex 169.254.169.254
+    "http://100.100.100.200/latest/meta-data/",  # Alibaba Cloud
+    "http://[fd00:ec2::254]/latest/meta-data/",  # AWS IPv6
+    "http://168.63.129.16/machine?comp=goalstate",  # Azure WireServer
+]
+
+
+@pytest.mark.parametrize("url", METADATA_URLS)
+def test_metadata_and_link_local_refused_even_with_private_networks_allowed(url):
+    for allow_private in (False, True):
+        with pytest.raises(BlockedURL) as exc:
+            check_url(url, allow_private=allow_private)
+        assert exc.value.reason == "blocked_address"
+    if allow_private:
+        assert "NEWSROOM_ALLOWED_PRIVATE_HOSTS" in exc.value.detail
+    # …unless the operator lists that very host.
+    import httpx
+
+    host = httpx.URL(url).host
+    check_url(url, allow_private=True, allow_hosts=[host])
+
+
+def test_backend_refuses_metadata_address_at_connect_time_even_when_private_allowed():
+    backend = GuardedBackend(allow_private=True)
+    with pytest.raises(BlockedURL) as exc:
+        backend.connect_tcp("169.254.169.254", 80, timeout=0.5)
+    assert exc.value.reason == "blocked_address"
 
 
 def test_dotted_octal_is_refused_as_invalid():
