@@ -1,6 +1,6 @@
 """The warehouse: tables (``schema``), migrations and upserts (``db``)."""
 
-from .db import connect, dispose_all, migrate, upsert
+from .db import SchemaNotAtHead, WarehouseUnavailable, connect, dispose_all, migrate, upsert
 
 
 def open_warehouse(url: str | None = None):
@@ -14,4 +14,5 @@ def open_warehouse(url: str | None = None):
     return engine
 
 
-__all__ = ["connect", "dispose_all", "migrate", "open_warehouse", "upsert"]
+__all__ = ["SchemaNotAtHead", "WarehouseUnavailable", "connect", "dispose_all", "migrate", "open_warehouse",
+           "upsert"]

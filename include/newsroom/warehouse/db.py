@@ -19,6 +19,29 @@ from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# A warehouse that does not answer fails a task in bounded time instead of hanging on TCP.
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached (down, refused, bad credentials): the machinery, not
+    the data, failed, so the task fails and Airflow retries it. The message is one line."""
+
+
+class SchemaNotAtHead(RuntimeError):
+    """The warehouse's schema is not the one this code knows (a newer revision, or a
+    migration that did not reach head). No retry can fix it: deploy matching code."""
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split())
+    return text[:300] or type(orig).__name__
+
+
+def _display_url(url: str) -> str:
+    u = make_url(url)
+    return u.render_as_string(hide_password=True) if u.password else str(u)
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
@@ -58,7 +81,8 @@ def connect(url: str) -> Engine:
                 cur.close()
 
         else:
-            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
         _engines[url] = eng
         return eng
 
@@ -83,16 +107,38 @@ def alembic_config(engine_or_url: Engine | str):
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Apply Alembic migrations up to ``revision`` (idempotent; cached per process)."""
+    """Apply Alembic migrations up to ``revision`` (idempotent; cached per process).
+
+    Raises :class:`WarehouseUnavailable` when the database does not answer and
+    :class:`SchemaNotAtHead` when it carries a revision this code does not know or
+    is not at ``head`` afterwards, each with a one-line message.
+    """
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import OperationalError
 
     key = f"{engine.url.render_as_string(hide_password=False)}@{revision}"
     if key in _migrated:
         return
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    where = _display_url(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+            if revision == "head":
+                heads = set(ScriptDirectory.from_config(cfg).get_heads())
+                current = set(MigrationContext.configure(conn).get_current_heads())
+                if current != heads:
+                    raise SchemaNotAtHead(f"warehouse {where} is at revision {sorted(current)}, this code's head is "
+                                          f"{sorted(heads)}")
+    except OperationalError as exc:
+        raise WarehouseUnavailable(f"warehouse unreachable at {where}: {_one_line(exc)}") from None
+    except CommandError as exc:
+        raise SchemaNotAtHead(f"warehouse {where} schema is not one this code knows ({_one_line(exc)}); "
+                              "deploy the code that migrated it, or downgrade") from None
     _migrated.add(key)
 
 
