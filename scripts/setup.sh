@@ -11,13 +11,16 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "==> creating virtualenv $VENV"
   "$PY" -m venv "$VENV"
 fi
+# make run needs the runtime requirements; make test (NEWSROOM_DEV=1) also the test tools.
+reqs=requirements.txt
+[ "${NEWSROOM_DEV:-0}" = 1 ] && reqs=requirements-dev.txt
 stamp="$VENV/.requirements.sha256"
-want="$(cat requirements.txt requirements-lock.txt | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing pinned requirements (first time takes a few minutes)"
+want="$(cat "$reqs" requirements.txt requirements-lock.txt | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || ! grep -qx "$want" "$stamp"; then
+  echo "==> installing pinned requirements from $reqs (first time takes a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -r requirements.txt -c requirements-lock.txt
-  echo "$want" > "$stamp"
+  "$VENV/bin/python" -m pip install -q -r "$reqs" -c requirements-lock.txt
+  echo "$want" >> "$stamp"
 fi
 # include/ on the venv's path, so `python -c 'import newsroom'` works anywhere.
 site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"

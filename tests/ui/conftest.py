@@ -48,7 +48,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("playwright is not installed in the venv (pip install -r requirements.txt)")
+        _unavailable("playwright is not installed in the venv (pip install -r requirements-dev.txt)")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=exe, headless=True)
         try:

@@ -5,6 +5,22 @@ serialise on the GIL; processes are the way to use more than one core.
 
 Design choices, and why:
 
+* **Workers never import the caller's ``__main__``.** ``spawn`` and
+  ``forkserver`` children normally re-run the parent's main script (as
+  ``__mp_main__``) so that functions defined there unpickle. Under Airflow the
+  main script is the ``airflow`` entry point: re-running it in a worker imports
+  ``airflow``, which configures its ORM from the task supervisor's
+  ``airflow-db-not-allowed:///`` URL and dies, so every page ended
+  ``worker_crashed`` under a real scheduler while ``dag.test()`` and pytest
+  (whose ``__main__`` is harmless) passed. Our processes start with a blank
+  ``__main__`` instead (:class:`_CleanMainProcess`), exactly as if the parent
+  were an interactive interpreter: the work they run is
+  :func:`extract_task` or another function of an importable module, never
+  something defined in a script. See docs/extraction.md.
+* **A pool that cannot run at all is a systemic failure**, not a page's: when
+  fresh workers fail a no-op health check, :class:`ExtractionPoolError` is
+  raised so the task fails (and Airflow retries it) instead of recording
+  every page as ``worker_crashed``.
 * **forkserver start method** (spawn where forkserver is unavailable). The
   caller is typically an Airflow task process, itself forked from a
   multi-threaded supervisor with open sockets and signal handlers. ``fork``
@@ -33,8 +49,12 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing
+import multiprocessing.context
 import os
+import sys
 import threading
+import types
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -46,7 +66,8 @@ from newsroom.records import Extraction
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ExtractTask", "extract_many", "extract_task", "default_workers", "shutdown_pool", "warm_pool"]
+__all__ = ["ExtractTask", "ExtractionPoolError", "extract_many", "extract_task", "default_workers",
+           "shutdown_pool", "warm_pool"]
 
 # Below this many pages, starting a pool costs more than it saves.
 MIN_BATCH_FOR_NEW_POOL = 6
@@ -92,13 +113,68 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class ExtractionPoolError(RuntimeError):
+    """The worker processes cannot run even a no-op: a fault of the machine or the
+    environment (every page would fail), not of any page. Callers let it fail the task."""
+
+
+# Swapping ``sys.modules['__main__']`` must not interleave between two starting processes.
+_MAIN_SWAP = threading.Lock()
+
+
+@contextmanager
+def _blank_main():
+    """While a worker process starts, ``__main__`` is an empty module.
+
+    ``multiprocessing.spawn.get_preparation_data`` reads ``sys.modules['__main__']``
+    when a ``spawn``/``forkserver`` process starts and tells the child to re-run
+    that script (``init_main_from_path``). An empty module has neither
+    ``__file__`` nor ``__spec__``, so the child runs no main-script code at all.
+    """
+    with _MAIN_SWAP:
+        real = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if real is not None:
+                sys.modules["__main__"] = real
+
+
+class _CleanMainForkServerProcess(multiprocessing.context.ForkServerProcess):
+    """A forkserver process started under :func:`_blank_main` (module level: the child unpickles it)."""
+
+    def start(self) -> None:
+        with _blank_main():
+            super().start()
+
+
+class _CleanMainSpawnProcess(multiprocessing.context.SpawnProcess):
+    """A spawn process started under :func:`_blank_main`."""
+
+    def start(self) -> None:
+        with _blank_main():
+            super().start()
+
+
+class _CleanMainForkServerContext(multiprocessing.context.ForkServerContext):
+    # Hooking the Process class (rather than wrapping our submit calls) also covers
+    # processes the executor starts by itself, e.g. to replace a dead worker.
+    Process = _CleanMainForkServerProcess
+
+
+class _CleanMainSpawnContext(multiprocessing.context.SpawnContext):
+    Process = _CleanMainSpawnProcess
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        # Only effective before the forkserver starts; harmless afterwards.
-        ctx.set_forkserver_preload(["newsroom.extract.article"])
-        return ctx
-    return multiprocessing.get_context("spawn")
+        base = multiprocessing.get_context("forkserver")
+        # Only effective before the forkserver starts; harmless afterwards. Without
+        # "__main__" in the list the forkserver itself never imports the main script.
+        base.set_forkserver_preload(["newsroom.extract.article"])
+        return _CleanMainForkServerContext()
+    return _CleanMainSpawnContext()
 
 
 class _Pool:
@@ -243,10 +319,23 @@ def extract_many(
                                         reason=f"extractor_error: {type(exc).__name__}: {exc}"[:500])
     if broken or retry:
         _POOL.discard(executor)
+        _check_workers_start(workers)  # a pool that cannot run a no-op is the machine's fault, not a page's
         log.warning("extraction pool broke (crash or timeout); retrying %d pages one at a time", len(retry))
         for i in sorted(retry):
             results[i] = _retry_alone(items[i], workers, extract_fn, page_timeout_s)
     return [r if r is not None else _crashed(items[i], "no result") for i, r in enumerate(results)]
+
+
+def _check_workers_start(workers: int, timeout_s: float = 60.0) -> None:
+    """Raise :class:`ExtractionPoolError` unless fresh workers can run ``os.getpid``."""
+    executor = _POOL.get(workers)
+    try:
+        executor.submit(os.getpid).result(timeout=timeout_s)
+    except (BrokenProcessPool, FuturesTimeout) as exc:
+        _POOL.discard(executor, kill=True)
+        raise ExtractionPoolError(
+            f"extraction worker processes cannot start ({type(exc).__name__}: {exc or 'no detail'}); "
+            "no page was at fault") from exc
 
 
 def _retry_alone(task: ExtractTask, workers: int, fn: Callable[[ExtractTask], Extraction],
