@@ -194,6 +194,7 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
     fetches a disabled source too; ``ignore_backoff`` (manual triggers, retries)
     fetches a source in backoff.
     """
+    from newsroom.extract.pool import ExtractionPoolError
     from newsroom.feeds.parse import parse_feed
     from newsroom.fetch.client import Fetcher
     from newsroom.fetch.policy import FetchPolicy
@@ -243,7 +244,7 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
                 raise _record_failure(engine, src, run_id, res, reason.strip(), detail.strip() or None, now)
             try:
                 counts = _load_entries(engine, fetcher, store, settings, src, parsed.entries, run_id, now)
-            except SystemicFailure as exc:
+            except (SystemicFailure, ExtractionPoolError) as exc:
                 # Not the source's fault: the run knows, the backoff does not move. The entries
                 # are kept without articles, so the retry (or the next run) extracts them.
                 _record_outcome(engine, source_id=src.id, run_id=run_id, status="failed",

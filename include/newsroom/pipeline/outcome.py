@@ -56,9 +56,11 @@ def is_permanent(exc: BaseException) -> bool:
 
 
 def is_systemic(exc: BaseException) -> bool:
+    """The machinery failed: the warehouse, or extraction workers that cannot start."""
+    from newsroom.extract.pool import ExtractionPoolError
     from newsroom.warehouse import WarehouseUnavailable
 
-    return isinstance(exc, (SystemicFailure, WarehouseUnavailable))
+    return isinstance(exc, (SystemicFailure, ExtractionPoolError, WarehouseUnavailable))
 
 
 class RunVerdict(BaseModel):
