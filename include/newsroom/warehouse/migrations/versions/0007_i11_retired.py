@@ -18,11 +18,11 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN, not batch mode: SQLite supports both natively, and batch mode's
+# copy-and-rename of the table would break the consumer views that select from it.
 def upgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.add_column(sa.Column("retired_at", UTCDateTime(timezone=True), nullable=True))
+    op.add_column("sources", sa.Column("retired_at", UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sources") as batch:
-        batch.drop_column("retired_at")
+    op.drop_column("sources", "retired_at")
