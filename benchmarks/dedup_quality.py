@@ -31,7 +31,7 @@ from newsroom.dedup import terms  # noqa: E402
 from newsroom.dedup.evaluation import bcubed, pair_scores  # noqa: E402
 from newsroom.dedup.text import text_hash  # noqa: E402
 from newsroom.pipeline.stories import process_articles  # noqa: E402
-from newsroom.warehouse import dispose_all, open_warehouse  # noqa: E402
+from newsroom.warehouse import dispose_all, migrate_warehouse  # noqa: E402
 from tests.fixtures.dedup_eval import evalset  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -43,7 +43,7 @@ def run_pipeline(es, threshold: float | None = None):
         terms.STORY_THRESHOLD = threshold
     try:
         with tempfile.TemporaryDirectory() as d:
-            engine = open_warehouse(f"sqlite:///{d}/w.db")
+            engine = migrate_warehouse(f"sqlite:///{d}/w.db")
             ids = evalset.load(engine, es.articles)
             t = time.perf_counter()
             process_articles(engine)

@@ -115,14 +115,14 @@ def run_incremental(n: int) -> dict:
     from sqlalchemy import select
 
     from newsroom.pipeline.stories import process_articles
-    from newsroom.warehouse import open_warehouse, upsert
+    from newsroom.warehouse import migrate_warehouse, upsert
     from newsroom.warehouse.schema import Article
     from newsroom.warehouse.schema.stories import StoryArticle
 
     arts = synthetic_articles(n)
     arts.sort(key=lambda a: a["published_at"])
     with tempfile.TemporaryDirectory() as d:
-        engine = open_warehouse(f"sqlite:///{d}/w.db")
+        engine = migrate_warehouse(f"sqlite:///{d}/w.db")
         rows = [{"canonical_url": a["canonical_url"], "url": a["canonical_url"], "outlet": a["outlet"],
                  "title": a["title"], "text": a["text"], "published_at": a["published_at"],
                  "first_seen_at": a["published_at"], "extraction_status": "ok",

@@ -42,7 +42,7 @@ def run_pipeline(corpus: Path, pages: list[dict], *, workers: int = 2) -> tuple[
 
     from newsroom.pipeline.ingest import ingest_feed
     from newsroom.settings import Settings, get_settings
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
     from newsroom.warehouse.schema import Article
     from tests.e2e.corpus_site import serve_pages_feed, write_sources
     from tests.replay_server import ReplayServer
@@ -66,7 +66,7 @@ def run_pipeline(corpus: Path, pages: list[dict], *, workers: int = 2) -> tuple[
         get_settings.cache_clear()
         try:
             settings = Settings()
-            engine = open_warehouse(settings.resolved_warehouse_url)
+            engine = migrate_warehouse(settings.resolved_warehouse_url)
             t = time.perf_counter()
             result = ingest_feed("bench", settings=settings, run_id="extraction-benchmark", engine=engine)
             seconds = time.perf_counter() - t

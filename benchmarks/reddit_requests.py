@@ -40,7 +40,7 @@ from newsroom.config.sources import RedditConfig, SourcesFile, SubredditSource  
 from newsroom.pipeline.reddit import ingest_subreddit  # noqa: E402
 from newsroom.reddit.client import reset_process_state  # noqa: E402
 from newsroom.settings import Settings  # noqa: E402
-from newsroom.warehouse import dispose_all, open_warehouse  # noqa: E402
+from newsroom.warehouse import dispose_all, migrate_warehouse  # noqa: E402
 from tests.replay_server import ReplayServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "reddit"
@@ -141,7 +141,7 @@ def main() -> int:
             if kind == "fresh":
                 dispose_all()
                 db = Path(tmp) / f"wh-{len(rows)}.db"
-                engine = open_warehouse(f"sqlite:///{db}")
+                engine = migrate_warehouse(f"sqlite:///{db}")
             cfg = RedditConfig(base_url=server.base_url, oauth_base_url=server.base_url,
                                token_url=server.url("/api/v1/access_token"), requests_per_minute=rpm, max_wait_s=5,
                                subreddits=[SubredditSource(name=n, listing="hot", limit=args.limit, min_score=0,

@@ -116,9 +116,9 @@ def warehouse_url(request, tmp_path) -> str:
 @pytest.fixture
 def warehouse(warehouse_url):
     """A migrated Engine on each warehouse backend."""
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
 
-    return open_warehouse(warehouse_url)
+    return migrate_warehouse(warehouse_url)
 
 
 @pytest.fixture
@@ -133,5 +133,9 @@ def settings(tmp_path, monkeypatch, warehouse_url):
     monkeypatch.setenv("NEWSROOM_ALLOW_PRIVATE_NETWORKS", "true")
     get_settings.cache_clear()
     s = Settings()
+    # What setup does before any task runs: tasks never migrate (newsroom.warehouse.open_warehouse).
+    from newsroom.warehouse import migrate_warehouse
+
+    migrate_warehouse(s.resolved_warehouse_url)
     yield s
     get_settings.cache_clear()

@@ -18,11 +18,11 @@ import sys
 
 
 def _cmd_migrate(args) -> int:
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
     from newsroom.settings import get_settings
 
     url = args.url or get_settings().resolved_warehouse_url
-    open_warehouse(url)
+    migrate_warehouse(url)
     print(f"warehouse migrated: {url.split('@')[-1]}")
     return 0
 
@@ -64,11 +64,11 @@ def _cmd_export(args) -> int:
     from newsroom.config import load_sources
     from newsroom.export import export_day
     from newsroom.settings import get_settings
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
 
     s = get_settings()
     tz = args.timezone or load_sources(s.sources).timezone
-    engine = open_warehouse(args.url or s.resolved_warehouse_url)
+    engine = migrate_warehouse(args.url or s.resolved_warehouse_url)
     res = export_day(engine, date.fromisoformat(args.day), args.out, fmt=args.format, tz=tz, beat=args.beat)
     for name, f in res.files.items():
         print(f"{f.rows:>7} rows  {f.path}")
@@ -81,10 +81,10 @@ def _cmd_reprocess(args) -> int:
 
     from newsroom.pipeline.reprocess import reprocess_range
     from newsroom.settings import get_settings
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
 
     s = get_settings()
-    engine = open_warehouse(args.url or s.resolved_warehouse_url)
+    engine = migrate_warehouse(args.url or s.resolved_warehouse_url)
     counts = reprocess_range(engine, date.fromisoformat(args.since), date.fromisoformat(args.until), settings=s,
                              re_extract=not args.no_extract, re_dedup=not args.no_dedup, re_tag=not args.no_tag)
     print(json.dumps(counts, indent=2, sort_keys=True, default=str))

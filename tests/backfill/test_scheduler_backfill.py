@@ -105,10 +105,10 @@ def seed(settings) -> dict:
     from newsroom.captures import CaptureStore
     from newsroom.pipeline.articles import record_capture
     from newsroom.pipeline.process import process_new_articles
-    from newsroom.warehouse import open_warehouse, upsert
+    from newsroom.warehouse import migrate_warehouse, upsert
     from newsroom.warehouse.schema import Article
 
-    engine = open_warehouse(settings.resolved_warehouse_url)
+    engine = migrate_warehouse(settings.resolved_warehouse_url)
     store = CaptureStore(settings.data_dir)
     ids = {}
     with engine.begin() as c:

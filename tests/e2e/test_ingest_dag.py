@@ -53,12 +53,12 @@ def _counts(engine):
 
 
 def test_ingest_dag_end_to_end(ingest_env, settings, warehouse_url):
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
     from newsroom.warehouse.schema import Article, PipelineRun, Source, SourceRun
 
     srv = ingest_env["server"]
     _run_dag(datetime(2026, 4, 8, 10, tzinfo=timezone.utc))
-    engine = open_warehouse(warehouse_url)
+    engine = migrate_warehouse(warehouse_url)
 
     with engine.connect() as c:
         sources = {r.name: r for r in c.execute(select(Source))}
@@ -89,7 +89,7 @@ def test_ingest_dag_end_to_end(ingest_env, settings, warehouse_url):
 
     dispose_all()
     _run_dag(datetime(2026, 4, 8, 11, tzinfo=timezone.utc))
-    engine = open_warehouse(warehouse_url)
+    engine = migrate_warehouse(warehouse_url)
     assert _counts(engine) == first
     not_modified = [r for r in srv.requests if r[1].startswith("/feeds/")]
     assert not_modified, "second run made no feed requests"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from newsroom.pipeline.stories import process_articles, recompute_stories
-from newsroom.warehouse import open_warehouse
+from newsroom.warehouse import migrate_warehouse
 from newsroom.warehouse.schema import Article
 from newsroom.warehouse.schema.stories import Story, StoryArticle, StoryMerge
 from tests.conftest import create_pg_database, pg_available
@@ -36,13 +36,13 @@ def _partition(engine, ids):
 @pytest.fixture
 def second_warehouse(warehouse_url, tmp_path):
     if warehouse_url.startswith("sqlite"):
-        yield open_warehouse(f"sqlite:///{tmp_path / 'second.db'}")
+        yield migrate_warehouse(f"sqlite:///{tmp_path / 'second.db'}")
         return
     if not pg_available():
         pytest.skip("PostgreSQL not reachable")
     url, drop = create_pg_database()
     try:
-        yield open_warehouse(url)
+        yield migrate_warehouse(url)
     finally:
         drop()
 

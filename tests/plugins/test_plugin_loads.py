@@ -38,10 +38,10 @@ def plugins_cli():
 
 
 def test_page_is_mounted_in_the_api_server_behind_airflow_login(airflow_db, tmp_path):
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
 
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    seed(open_warehouse(url))
+    seed(migrate_warehouse(url))
     dispose_all()
     r = subprocess.run([sys.executable, str(Path(__file__).with_name("api_probe.py"))], capture_output=True,
                        text=True, env=_env(NEWSROOM_WAREHOUSE_URL=url), timeout=170, cwd=str(PROJECT))

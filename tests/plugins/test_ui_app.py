@@ -17,7 +17,7 @@ from tests.ui.seed import HOSTILE_TITLE, XSS_IMG, XSS_SCRIPT, seed
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def client(request, tmp_path_factory):
     """One seeded warehouse per backend for the whole module: the page only reads."""
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
 
     drop = None
     if request.param == "sqlite":
@@ -28,7 +28,7 @@ def client(request, tmp_path_factory):
         require_pg()
         url, drop = create_pg_database()
     try:
-        expected = seed(open_warehouse(url))
+        expected = seed(migrate_warehouse(url))
         with TestClient(create_app(url)) as c:
             c.expected = expected
             yield c

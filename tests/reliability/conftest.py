@@ -104,10 +104,10 @@ _TEMPLATES: dict[str, object] = {}
 
 def _sqlite_template(tmp_path_factory) -> Path:
     if "sqlite" not in _TEMPLATES:
-        from newsroom.warehouse import dispose_all, open_warehouse
+        from newsroom.warehouse import dispose_all, migrate_warehouse
 
         path = tmp_path_factory.mktemp("reliability-template") / "warehouse.db"
-        engine = open_warehouse(f"sqlite:///{path}")
+        engine = migrate_warehouse(f"sqlite:///{path}")
         with engine.connect() as c:
             c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         dispose_all()
@@ -120,11 +120,11 @@ def _pg_database() -> tuple[str, list[str]]:
     if "postgresql" not in _TEMPLATES:
         from sqlalchemy import MetaData
 
-        from newsroom.warehouse import open_warehouse
+        from newsroom.warehouse import migrate_warehouse
         from tests.conftest import create_pg_database
 
         url, drop = create_pg_database()
-        engine = open_warehouse(url)
+        engine = migrate_warehouse(url)
         meta = MetaData()
         meta.reflect(engine)
         # Children before parents, so plain DELETEs never trip a foreign key.

@@ -80,12 +80,12 @@ def page(browser):
 def served(tmp_path_factory):
     """A seeded SQLite warehouse served by ``uvicorn --factory newsroom_ui.app:create_app``
     on a free port of 127.0.0.1 (the socket is bound here and handed over with ``--fd``)."""
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
 
     from .seed import seed
 
     url = f"sqlite:///{tmp_path_factory.mktemp('ui-warehouse') / 'warehouse.db'}"
-    expected = seed(open_warehouse(url))
+    expected = seed(migrate_warehouse(url))
     dispose_all()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,18 +1,34 @@
-"""The warehouse: tables (``schema``), migrations and upserts (``db``)."""
+"""The warehouse: tables (``schema``), migrations and upserts (``db``).
 
-from .db import SchemaNotAtHead, WarehouseUnavailable, connect, dispose_all, migrate, upsert
+Two ways in: :func:`migrate_warehouse` for what sets a deployment up (``make run`` /
+``make test`` setup, ``airflow-init``, the CLI) and :func:`open_warehouse` for tasks,
+which never migrate and fail at once with :class:`SchemaNotAtHead` when the schema is behind.
+"""
+
+from .db import SchemaNotAtHead, WarehouseUnavailable, connect, dispose_all, migrate, require_head, upsert
 
 
-def open_warehouse(url: str | None = None):
-    """Connect to the configured (or given) warehouse and migrate it to head."""
+def _url(url: str | None) -> str:
     if url is None:
         from newsroom.settings import get_settings
 
         url = get_settings().resolved_warehouse_url
-    engine = connect(url)
+    return url
+
+
+def open_warehouse(url: str | None = None):
+    """Connect to the configured (or given) warehouse; its schema must be at head."""
+    engine = connect(_url(url))
+    require_head(engine)
+    return engine
+
+
+def migrate_warehouse(url: str | None = None):
+    """Connect to the configured (or given) warehouse and migrate it to head (under a lock)."""
+    engine = connect(_url(url))
     migrate(engine)
     return engine
 
 
-__all__ = ["SchemaNotAtHead", "WarehouseUnavailable", "connect", "dispose_all", "migrate", "open_warehouse",
-           "upsert"]
+__all__ = ["SchemaNotAtHead", "WarehouseUnavailable", "connect", "dispose_all", "migrate", "migrate_warehouse",
+           "open_warehouse", "require_head", "upsert"]

@@ -1,7 +1,8 @@
 """Engine, migrations and upserts: the warehouse's small public API.
 
     engine = connect(url)        # an Engine; SQLite gets WAL and a busy timeout
-    migrate(engine)              # alembic upgrade head (safe to call every time)
+    migrate(engine)              # alembic upgrade head, under a lock (setup, airflow-init, the CLI)
+    require_head(engine)         # what tasks do instead: fail clearly if the schema is behind
     upsert(conn, table, rows, keys=[...])   # INSERT … ON CONFLICT DO UPDATE
 
 Every load goes through :func:`upsert` on a natural key, so reruns and
@@ -15,10 +16,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_migrated: set[str] = set()
+_at_head: set[str] = set()
+# pg_advisory_xact_lock key for migrations: any constant the warehouse's other users don't take.
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
 # A warehouse that does not answer fails a task in bounded time instead of hanging on TCP.
 PG_CONNECT_TIMEOUT_S = 10
 
@@ -28,24 +38,15 @@ class WarehouseUnavailable(RuntimeError):
     the data, failed, so the task fails and Airflow retries it. The message is one line."""
 
 
-class SchemaNotAtHead(RuntimeError):
-    """The warehouse's schema is not the one this code knows (a newer revision, or a
-    migration that did not reach head). No retry can fix it: deploy matching code."""
-
-
 def _one_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
-    text = " ".join(str(orig).split())
-    return text[:300] or type(orig).__name__
+    return " ".join(str(orig).split())[:300] or type(orig).__name__
 
 
-def _display_url(url: str) -> str:
-    u = make_url(url)
-    return u.render_as_string(hide_password=True) if u.password else str(u)
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-_migrated: set[str] = set()
+class SchemaNotAtHead(RuntimeError):
+    """The warehouse schema is not at the revision this code expects. Retrying cannot fix
+    it: migrations run in setup (``make run`` / ``make test``), ``airflow-init`` and
+    ``python -m newsroom migrate``, never inside a task."""
 
 
 def _normalise_url(url: str) -> str:
@@ -94,6 +95,7 @@ def dispose_all() -> None:
             eng.dispose()
         _engines.clear()
         _migrated.clear()
+        _at_head.clear()
 
 
 def alembic_config(engine_or_url: Engine | str):
@@ -106,40 +108,70 @@ def alembic_config(engine_or_url: Engine | str):
     return cfg
 
 
+def head_revision() -> str:
+    """The newest revision of the migration scripts."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: never migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Apply Alembic migrations up to ``revision`` (idempotent; cached per process).
 
-    Raises :class:`WarehouseUnavailable` when the database does not answer and
-    :class:`SchemaNotAtHead` when it carries a revision this code does not know or
-    is not at ``head`` afterwards, each with a one-line message.
+    On PostgreSQL the upgrade runs under a transaction-scoped advisory lock: several
+    processes migrating a fresh database at once (four tasks, or two ``airflow-init``
+    containers) otherwise race on ``CREATE TYPE``/``CREATE TABLE`` and all but one fail
+    with ``UniqueViolation``. The second one waits, then finds the schema at head.
     """
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-    from alembic.util.exc import CommandError
-    from sqlalchemy.exc import OperationalError
 
     key = f"{engine.url.render_as_string(hide_password=False)}@{revision}"
     if key in _migrated:
         return
+    from sqlalchemy.exc import OperationalError
+
     cfg = alembic_config(engine)
-    where = _display_url(engine.url.render_as_string(hide_password=False))
     try:
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)
-            if revision == "head":
-                heads = set(ScriptDirectory.from_config(cfg).get_heads())
-                current = set(MigrationContext.configure(conn).get_current_heads())
-                if current != heads:
-                    raise SchemaNotAtHead(f"warehouse {where} is at revision {sorted(current)}, this code's head is "
-                                          f"{sorted(heads)}")
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise WarehouseUnavailable(f"warehouse unreachable at {where}: {_one_line(exc)}") from None
+    _migrated.add(key)
+
+
+def require_head(engine: Engine) -> None:
+    """Raise :class:`SchemaNotAtHead` unless the database is at :func:`head_revision`.
+
+    Checked once per process and URL; a task calls this instead of migrating.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    key = engine.url.render_as_string(hide_password=False)
+    if key in _at_head or f"{key}@head" in _migrated:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        current = current_revision(engine)
     except OperationalError as exc:
         raise WarehouseUnavailable(f"warehouse unreachable at {where}: {_one_line(exc)}") from None
-    except CommandError as exc:
-        raise SchemaNotAtHead(f"warehouse {where} schema is not one this code knows ({_one_line(exc)}); "
-                              "deploy the code that migrated it, or downgrade") from None
-    _migrated.add(key)
+    head = head_revision()
+    if current != head:
+        raise SchemaNotAtHead(
+            f"warehouse {where} is at schema revision {current or '(none: never migrated)'}, this code "
+            f"needs {head}; run `make setup` or `.venv/bin/python -m newsroom migrate` (tasks never migrate)")
+    _at_head.add(key)
 
 
 def _storable(value: Any) -> Any:
