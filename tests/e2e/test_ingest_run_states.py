@@ -28,13 +28,16 @@ def _states(dr) -> dict[str, tuple[str, int]]:
 
 
 def _use(tmp_path, monkeypatch, data: dict) -> None:
+    """Point the DAG at ``data`` as its sources file, on a warehouse set up as `make setup` does."""
     from newsroom.settings import get_settings
+    from newsroom.warehouse import migrate_warehouse
 
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump(data))
     monkeypatch.setenv("NEWSROOM_SOURCES", str(path))
     monkeypatch.setenv("NEWSROOM_ALLOWED_HOSTS", "127.0.0.1")
     get_settings.cache_clear()
+    migrate_warehouse(get_settings().resolved_warehouse_url)
 
 
 def test_a_run_where_every_source_failed_is_red(replay_server, settings, tmp_path, monkeypatch, airflow_db):

@@ -129,10 +129,10 @@ def test_retired_sources_are_listed_apart_and_not_as_trouble(tmp_path):
     under "Retired sources", not in the health table, and does not count it as trouble."""
     from newsroom.config.sources import SourcesFile
     from newsroom.pipeline.ingest import sync_sources
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
 
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    engine = open_warehouse(url)
+    engine = migrate_warehouse(url)
     feeds = [{"name": "Kept Feed", "url": "https://kept.example/feed"},
              {"name": "Dropped Feed", "url": "https://dropped.example/feed"}]
     sync_sources(engine, SourcesFile.model_validate({"feeds": feeds}))

@@ -46,6 +46,10 @@ def scheduler_site(corpus, tmp_path_factory):
     work = tmp_path_factory.mktemp("scheduler")
     wh_url, drop = create_pg_database()
     try:
+        from newsroom.warehouse import dispose_all, migrate_warehouse
+
+        migrate_warehouse(wh_url)  # what `make setup` / airflow-init do; tasks never migrate
+        dispose_all()
         with ReplayServer() as srv:
             half = (len(pages) + 1) // FEEDS
             feeds = {f"pages{i}": serve_pages_feed(srv, corpus, pages[i * half:(i + 1) * half], name=f"pages{i}")
