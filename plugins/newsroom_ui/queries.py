@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
-from newsroom.warehouse.schema.core import PipelineRun, Source, SourceRun
+from newsroom.warehouse.schema.core import FeedEntryRow, PipelineRun, Source, SourceRun
 from newsroom.warehouse.schema.digest import Digest
 
-TABLES = ("sources", "source_runs", "pipeline_runs", "digests")
+TABLES = ("sources", "source_runs", "pipeline_runs", "digests", "feed_entries")
 
 
 class SourceHealth(BaseModel):
@@ -38,6 +38,7 @@ class SourceHealth(BaseModel):
     next_due_at: datetime | None
     disabled_reason: str | None
     retired_at: datetime | None = None  # no longer in the sources file
+    backlog: int = 0  # feed entries with a URL still waiting for their article (the per-run cap)
 
     @property
     def state(self) -> str:
@@ -103,9 +104,19 @@ def source_health(conn: Connection) -> list[SourceHealth]:
         .join(latest, and_(latest.c.source_id == SourceRun.source_id, latest.c.at == SourceRun.finished_at))
         .subquery()
     )
+    # The same condition as newsroom.pipeline.ingest.pending_entries_query.
+    backlog = (
+        select(FeedEntryRow.source_id, func.count().label("n"))
+        .where(FeedEntryRow.article_id.is_(None), FeedEntryRow.url.is_not(None),
+               FeedEntryRow.canonical_url.is_not(None))
+        .group_by(FeedEntryRow.source_id)
+        .subquery()
+    )
     rows = conn.execute(
-        select(Source.__table__, last_run.c.status.label("run_status"), last_run.c.reason.label("run_reason"))
+        select(Source.__table__, last_run.c.status.label("run_status"), last_run.c.reason.label("run_reason"),
+               backlog.c.n.label("backlog"))
         .outerjoin(last_run, last_run.c.source_id == Source.id)
+        .outerjoin(backlog, backlog.c.source_id == Source.id)
         .order_by(Source.consecutive_failures.desc(), Source.name)
     ).mappings()
     out: dict[str, SourceHealth] = {}
@@ -115,7 +126,7 @@ def source_health(conn: Connection) -> list[SourceHealth]:
             last_http_status=r["last_status"], last_run_status=r["run_status"], last_run_reason=r["run_reason"],
             last_error=r["last_error"], last_fetched_at=r["last_fetched_at"], last_success_at=r["last_success_at"],
             consecutive_failures=r["consecutive_failures"] or 0, next_due_at=r["next_due_at"],
-            disabled_reason=r["disabled_reason"], retired_at=r.get("retired_at")))
+            disabled_reason=r["disabled_reason"], retired_at=r.get("retired_at"), backlog=r["backlog"] or 0))
     return list(out.values())
 
 

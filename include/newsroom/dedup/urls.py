@@ -104,6 +104,8 @@ def canonicalize_url(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets
     netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not k.lower().startswith(TRACKING_PREFIXES) and k.lower() not in TRACKING_PARAMS
@@ -121,26 +123,44 @@ def _registered_domain(url: str) -> str:
         return ""
 
 
+def _same_site(claimed: str, page: str) -> bool:
+    """True when ``claimed`` stays on ``page``'s own site.
+
+    A site is the registered domain (``www.example.co.uk`` and
+    ``example.co.uk`` are one site). Hosts that have no registered domain (IP
+    addresses, ``localhost``, single-label intranet names) are their own site:
+    the same host and port after canonicalisation. An IP is never the same site
+    as a name, whatever it resolves to (no DNS here).
+    """
+    domain = _registered_domain(page)
+    if domain:
+        return _registered_domain(claimed) == domain
+    urlsplit(claimed).port  # an invalid port raises ValueError: no claim at all
+    a, b = urlsplit(canonicalize_url(claimed)), urlsplit(canonicalize_url(page))
+    return bool(a.netloc) and a.netloc == b.netloc
+
+
 def canonical_from_page(url: str, html_meta_canonical: str | None, og_url: str | None) -> str:
     """The canonical key of a fetched page, using what the page says about itself.
 
     ``<link rel=canonical>`` wins over ``og:url``; either is used only when it is an
-    http(s) URL on the same registered domain as ``url`` (a page must not claim
-    another site's article) and is not the site's home page (a common CMS bug
-    points every article's canonical at ``/``). Relative values are resolved
-    against ``url``. Otherwise ``url`` itself, canonicalised.
+    http(s) URL on the page's own site (a page must not claim another site's
+    article; see :func:`_same_site`, which also covers IP and ``localhost`` hosts)
+    and is not the site's home page (a common CMS bug points every article's
+    canonical at ``/``). Relative values are resolved against ``url``. Otherwise
+    ``url`` itself, canonicalised.
     """
     base = canonicalize_url(url)
     for claimed in (html_meta_canonical, og_url):
         if not claimed or not claimed.strip():
             continue
-        absolute = urljoin(url, claimed.strip())
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        try:
+            absolute = urljoin(url, claimed.strip())
+            if urlsplit(absolute).scheme not in ("http", "https") or not _same_site(absolute, url):
+                continue
+            candidate = canonicalize_url(absolute)
+        except ValueError:  # an unparsable claim (bad port, bracketed junk) is ignored
             continue
-        domain = _registered_domain(absolute)
-        if not domain or domain != _registered_domain(url):
-            continue
-        candidate = canonicalize_url(absolute)
         if urlsplit(candidate).path in ("", "/") and urlsplit(base).path not in ("", "/"):
             continue
         return candidate

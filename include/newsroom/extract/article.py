@@ -43,6 +43,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, Extractor, set_date_params
 from trafilatura.utils import load_html
 
+from newsroom.extract.sniff import looks_binary, strip_control_bytes
 from newsroom.extract.text import html_to_text
 from newsroom.records import Extraction
 
@@ -57,8 +58,6 @@ MIN_ARTICLE_WORDS = 60
 # htmldate keeps the time and zone when the page gives them (article:published_time).
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"OggS", b"ID3",
-                 b"RIFF", b"\x00\x00\x01\x00", b"wOFF", b"wOF2")
 _LANG_PATTERNS = (
     re.compile(rb"""<html\b[^>]*?\b(?:xml:)?lang\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""", re.IGNORECASE),
     re.compile(rb"""<meta\b[^>]*?http-equiv\s*=\s*["']?content-language["']?[^>]*?content\s*=\s*["']?\s*([A-Za-z]{2,3})(?![A-Za-z])""",
@@ -165,15 +164,6 @@ def _relative_canonical(html: bytes, url: str) -> str | None:
     return _absolute(_html_unescape(value), url)
 
 
-def _looks_binary(html: bytes) -> bool:
-    head = html[:1024].lstrip()
-    if head.startswith(_BINARY_MAGIC):
-        return True
-    # UTF-16 HTML has NULs too, but then every other byte is one.
-    nuls = head.count(b"\x00")
-    return nuls > 0 and not (head[:2] in (b"\xff\xfe", b"\xfe\xff") or nuls * 3 >= len(head))
-
-
 def _words(text: str | None) -> int:
     return len(_WORD.findall(text or ""))
 
@@ -209,8 +199,9 @@ def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool =
              page_metadata: bool = True) -> Extraction:
     if not html or not html.strip():
         return _without_page(url, "empty_body", feed_fallback)
-    if _looks_binary(html):
+    if looks_binary(html):  # a real signature (PNG, PDF, …), not a stray NUL
         return _without_page(url, "not_html", feed_fallback)
+    html = strip_control_bytes(html)  # libxml2 stops at a NUL: controls go before the parse
     tree = load_html(html)  # the one parse: metadata reads it, extraction works on a copy
     if tree is None:
         return _without_page(url, "not_html", feed_fallback, html=html)

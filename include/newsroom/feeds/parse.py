@@ -6,10 +6,12 @@ feedparser does the parsing; this module decides what feedparser cannot:
   and feedparser obeys them (RFC 3023), turning good UTF-8 into mojibake. So
   the encoding is chosen here, in the order that is right most often in
   practice (as Miniflux does): a BOM; bytes that are valid UTF-8 are UTF-8;
-  else the document's own XML declaration; else the HTTP charset; else
-  charset detection. Legacy labels are widened to their supersets
-  (gb2312 → gb18030, iso-8859-1 → windows-1252, as browsers do). feedparser is
-  then handed the chosen charset explicitly.
+  else the document's own XML declaration; else the HTTP charset (a declared
+  label is obeyed, bad bytes replaced, as browsers do); charset detection only
+  when nothing but a contradicted UTF-8 is declared. Labels are read as the
+  WHATWG Encoding Standard defines them (``newsroom.fetch.charset``:
+  iso-8859-1 → windows-1252, gb2312 → gb18030, the C1 bytes of windows-1252).
+  feedparser is then handed the decoded text as UTF-8.
 * **Hostile XML.** Entity declarations are refused before any parser expands
   them (``xml_entities_refused``): no real feed needs them, and they are how
   billion-laughs / quadratic-blowup bombs and external-entity reads
@@ -42,6 +44,7 @@ import feedparser
 from dateutil import parser as dateutil_parser
 
 from newsroom.extract.text import html_to_text, looks_like_html
+from newsroom.fetch.charset import decode_bytes, python_codec, strictly_decodes, whatwg_encoding
 from newsroom.records import FeedEntry, ParsedFeed
 
 log = logging.getLogger(__name__)
@@ -57,26 +60,23 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
     (codecs.BOM_UTF16_LE, "utf-16"),
 )
-# Labels whose real-world use is a superset encoding (WHATWG Encoding Standard).
-_SUPERSETS = {
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "euc-cn": "gb18030",
-    "iso-8859-1": "windows-1252", "latin-1": "windows-1252", "latin1": "windows-1252",
-    "iso8859-1": "windows-1252", "us-ascii": "windows-1252", "ascii": "windows-1252",
-    "iso-8859-9": "windows-1254", "tis-620": "windows-874", "iso-8859-11": "windows-874",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "shift_jis": "cp932", "sjis": "cp932",
-    "big5": "big5hkscs",
-}
 _XML_DECL_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 
 
 def _codec(label: str | None) -> str | None:
-    """The Python codec for a charset label (widened to its superset), or None if unknown."""
+    """The Python codec that decodes what browsers decode under ``label`` (WHATWG
+    labels: iso-8859-1 → windows-1252, gb2312 → gb18030, …), or None if unknown.
+    Detector names that are not WHATWG labels (``cp1257``) are looked up as Python codecs."""
     if not label:
         return None
-    label = label.strip().strip("'\"").lower()
-    label = _SUPERSETS.get(label, label)
+    enc = whatwg_encoding(label)
+    if enc is not None:
+        try:
+            return codecs.lookup(python_codec(enc)).name
+        except LookupError:  # "replacement", "x-user-defined": nothing a feed should use
+            return None
     try:
-        return codecs.lookup(label).name
+        return codecs.lookup(label.strip().strip("'\"")).name
     except LookupError:
         return None
 
@@ -90,11 +90,7 @@ def _header_charset(content_type: str | None) -> str | None:
 
 
 def _decodes(body: bytes, codec: str) -> bool:
-    try:
-        body.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+    return strictly_decodes(body, codec)
 
 
 def choose_encoding(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
@@ -113,10 +109,17 @@ def choose_encoding(body: bytes, content_type: str | None = None) -> tuple[str, 
         if declared and declared != "utf-8" and not body.isascii():
             return "utf-8", f"declared {declared_xml or declared_http} but the bytes are UTF-8"
         return "utf-8", None
-    for label in (declared_xml, declared_http):
-        codec = _codec(label)
-        if codec and codec != "utf-8" and _decodes(body, codec):
+    # A declared, known charset is obeyed (as browsers do), the first that fits every byte,
+    # else the first declared at all, bad bytes replaced. A UTF-8 declaration the bytes
+    # contradict is the one kind of label known to be wrong (server defaults): detection then.
+    declared = [(label, _codec(label)) for label in (declared_xml, declared_http)]
+    declared = [(label, codec) for label, codec in declared if codec and codec != "utf-8"]
+    for label, codec in declared:
+        if _decodes(body, codec):
             return codec, None
+    if declared:
+        label, codec = declared[0]
+        return codec, f"bytes not all valid in the declared {label}; invalid ones replaced"
     guess = None
     try:
         from charset_normalizer import from_bytes
@@ -411,7 +414,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
     if not body or not body.strip():
         return ParsedFeed(error="empty_body")
     encoding, note = choose_encoding(body, content_type)
-    text = body.decode(encoding, errors="replace")
+    text = decode_bytes(body, encoding)
     if text.startswith("\ufeff"):
         text = text[1:]
     utf8 = text.encode("utf-8")

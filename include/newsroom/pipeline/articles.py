@@ -4,17 +4,16 @@
 
 For each candidate URL not yet in the warehouse: fetch the page (concurrently,
 per-host limit, robots.txt), keep the raw HTML as a capture, extract the text
-in a process pool, and upsert one ``articles`` row per canonical URL. When a
-page can't be fetched or extracted, the feed's own content is stored instead
-and the reason recorded, so nothing the feed told us is lost.
+in a process pool, and insert one ``articles`` row per canonical URL through
+the one article writer (:mod:`newsroom.warehouse.articles`, which also holds
+the metadata rule the callers re-apply after linking their entries/posts).
+When a page can't be fetched or extracted, the feed's own content is stored
+instead and the reason recorded, so nothing the feed told us is lost.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -23,14 +22,15 @@ from pydantic import BaseModel
 from sqlalchemy import Engine, select
 
 from newsroom.dedup.urls import canonical_from_page, canonicalize_url
+from newsroom.fetch.charset import html_as_utf8
 from newsroom.records import Extraction, FetchResult
 from newsroom.warehouse import upsert
+from newsroom.warehouse.articles import article_row, insert_articles, normalised_text_hash  # noqa: F401
 from newsroom.warehouse.schema import Article, Capture, utcnow
 
 log = logging.getLogger(__name__)
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
-_WS = re.compile(r"\s+")
 
 
 class ArticleCandidate(BaseModel):
@@ -43,6 +43,7 @@ class ArticleCandidate(BaseModel):
     feed_content: str | None = None  # HTML/text the source carried (fallback)
     outlet: str | None = None
     origin: str = "feed"
+    source_name: str | None = None  # the configured source that listed it (breaks ties between sources)
 
 
 class StoredArticles(BaseModel):
@@ -51,15 +52,6 @@ class StoredArticles(BaseModel):
     ids: dict[str, int | None]
     new_articles: int = 0
     failures_by_reason: dict[str, int] = {}
-
-
-def normalised_text_hash(text: str | None) -> str | None:
-    """sha256 of the text after NFKC, case-folding and whitespace collapsing:
-    equal for copies that differ only in spacing, case or Unicode form."""
-    if not text:
-        return None
-    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
 def existing_article_ids(engine: Engine, canonical_urls: list[str]) -> dict[str, int]:
@@ -75,28 +67,12 @@ def existing_article_ids(engine: Engine, canonical_urls: list[str]) -> dict[str,
 
 def _article_row(c: ArticleCandidate, ex: Extraction, canonical: str, source_id: int | None,
                  capture_id: int | None, now: datetime) -> dict:
-    text = ex.text or None
-    return {
-        "canonical_url": canonical,
-        "url": c.url,
-        "source_id": source_id,
-        "origin": c.origin,
-        "outlet": c.outlet or ex.sitename,
-        "title": (c.title or ex.title or None),
-        "author": c.author or ex.author,
-        "published_at": c.published_at or ex.published_at,
-        "first_seen_at": now,
-        "language": ex.language,
-        "sitename": ex.sitename,
-        "description": ex.description,
-        "text": text,
-        "text_hash": normalised_text_hash(text),
-        "word_count": len(text.split()) if text else 0,
-        "extraction_status": ex.status,
-        "extraction_reason": ex.reason,
-        "capture_id": capture_id,
-        "updated_at": now,
-    }
+    return article_row(
+        canonical_url=canonical, url=c.url, source_id=source_id, origin=c.origin, now=now,
+        outlet=c.outlet, title=c.title, author=c.author, published_at=c.published_at,
+        page_title=ex.title, page_author=ex.author, page_published_at=ex.published_at, sitename=ex.sitename,
+        text=ex.text, extraction_status=ex.status, extraction_reason=ex.reason, language=ex.language,
+        description=ex.description, capture_id=capture_id)
 
 
 def record_captures(conn, store, items: list[tuple[bytes, dict]], *, kind: str) -> list[int]:
@@ -163,14 +139,18 @@ def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, setting
         res = results.get(c.url)
         f = _Fetched(candidate=c, final_url=res.final_url if res is not None else None)
         if res is not None and res.ok and res.body:
+            # The whole Content-Type (its charset too), so a re-extraction decodes the page the same way.
             to_capture.append((res.body, {"url": res.final_url or c.url, "status": res.status,
-                                          "content_type": res.content_type or None}))
+                                          "content_type": (res.headers.get("content-type") or "")[:200] or None}))
             captured.append(f)
         if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
-            f.task = ExtractTask(url=res.final_url or c.url, html=res.body, feed_fallback=c.feed_content,
-                                 need_date=c.published_at is None,
-                                 # The source told title and date: the page's metadata adds nothing.
-                                 page_metadata=not (c.title and c.published_at))
+            # The page's metadata is always read: its site name names the outlet when no feed does,
+            # and a Reddit post's title and time only count when page and feed have none. Only the
+            # date search (htmldate, the costly step) is skipped when a feed dated the entry.
+            # The declared charset (HTTP, <meta>) decides; the extractor alone would only detect.
+            html = html_as_utf8(res.body, res.headers.get("content-type"))
+            f.task = ExtractTask(url=res.final_url or c.url, html=html, feed_fallback=c.feed_content,
+                                 need_date=c.published_at is None or c.origin != "feed", page_metadata=True)
         elif not settings.host_allowed(c.url):
             f.reason = "host_not_allowed"
         else:
@@ -245,14 +225,9 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
         # One line for the whole batch, not one (or a traceback) per page.
         log.warning("%d of %d pages not extracted: %s", sum(failures.values()), len(rows),
                     ", ".join(f"{n} × {r}" for r, n in failures.most_common()))
-    # Two candidate URLs may resolve to one canonical page: the first wins.
-    first: dict[str, dict] = {}
-    for r in rows:
-        first.setdefault(r["canonical_url"], r)
-    unique_rows = list(first.values())
     with engine.begin() as conn:
-        # DO NOTHING: a concurrent run that stored the same page first wins, no duplicate.
-        new = len(upsert(conn, Article, unique_rows, keys=["canonical_url"], update=[], returning=["id"]))
+        # The one article writer; the caller links its entries/posts, then applies the metadata rule.
+        new = insert_articles(conn, rows)
     ids = existing_article_ids(engine, [canon_of.get(c.url, "") for c in candidates])
     return StoredArticles(
         ids={c.url: ids.get(canon_of.get(c.url, "")) for c in candidates},

@@ -31,6 +31,7 @@ from newsroom.records import FetchResult
 from newsroom.warehouse import open_warehouse, upsert
 from newsroom.pipeline.outcome import SystemicFailure
 from newsroom.reddit.load import source_name as reddit_source_name
+from newsroom.warehouse.articles import apply_metadata_rule
 from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
@@ -228,9 +229,13 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
             res = fetcher.get(src.url, etag=src.etag, last_modified=src.last_modified, accept=FEED_ACCEPT,
                               kind="feed")
             if res.not_modified:
+                # Nothing new in the feed, but entries past the cap of earlier runs still wait.
+                counts = _work_off_pending(engine, fetcher, store, settings, src, run_id)
                 _record_success(engine, src, res, now)
-                _record_outcome(engine, source_id=src.id, run_id=run_id, status="not_modified")
-                return {"source": name, "status": "not_modified", "entries": 0, "new_entries": 0, "new_articles": 0}
+                _record_outcome(engine, source_id=src.id, run_id=run_id, status="not_modified",
+                                counts={"entries": 0, "new_entries": 0, **counts},
+                                failures=counts["failures_by_reason"])
+                return {"source": name, "status": "not_modified", "entries": 0, "new_entries": 0, **counts}
             if res.error or not res.ok:
                 raise _record_failure(engine, src, run_id, res, res.error or f"http_{res.status}",
                                       res.error_detail, now)
@@ -261,7 +266,7 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
 
 
 def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id: str, now: datetime) -> dict:
-    """Upsert the feed's entries and turn the new ones into articles."""
+    """Upsert the feed's entries, then work off the pending ones (new and left from earlier runs)."""
     rows, seen = [], set()
     for e in entries:
         if e.guid in seen:
@@ -283,19 +288,44 @@ def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id
         upsert(conn, FeedEntryRow, rows, keys=["source_id", "guid"], update=[])
         after = conn.execute(select(func.count()).select_from(FeedEntryRow)
                              .where(FeedEntryRow.source_id == src.id)).scalar_one()
-        pending = conn.execute(
-            select(FeedEntryRow.id, FeedEntryRow.url, FeedEntryRow.title, FeedEntryRow.author,
+    counts = _work_off_pending(engine, fetcher, store, settings, src, run_id)
+    return {"entries": len(rows), "new_entries": after - before, **counts}
+
+
+def pending_entries_query(source_id: int):
+    """Entries of a source that have a (canonicalisable) URL and no article yet, oldest first.
+
+    "Oldest" is the entry's own date, else when it was first seen (undated
+    entries wait in arrival order); the id breaks ties, so the order — and so
+    which entries one capped run takes — is the same on every run and backend.
+    """
+    when = func.coalesce(FeedEntryRow.published_at, FeedEntryRow.first_seen_at)
+    return (select(FeedEntryRow.id, FeedEntryRow.url, FeedEntryRow.title, FeedEntryRow.author,
                    FeedEntryRow.published_at, FeedEntryRow.summary, FeedEntryRow.content)
-            .where(FeedEntryRow.source_id == src.id, FeedEntryRow.article_id.is_(None),
-                   FeedEntryRow.url.is_not(None))
-            .order_by(FeedEntryRow.published_at.desc().nulls_last(), FeedEntryRow.id)
-        ).all()
+            .where(FeedEntryRow.source_id == source_id, FeedEntryRow.article_id.is_(None),
+                   FeedEntryRow.url.is_not(None),
+                   # a URL that cannot be canonicalised never becomes an article: it must not
+                   # sit at the head of the queue and take the cap on every run
+                   FeedEntryRow.canonical_url.is_not(None))
+            .order_by(when.asc(), FeedEntryRow.id.asc()))
+
+
+def _work_off_pending(engine: Engine, fetcher, store, settings, src, run_id: str) -> dict:
+    """Turn up to ``max_articles_per_source`` pending entries of ``src`` into articles, oldest first.
+
+    Runs whatever the feed answered (200 or 304): entries past the cap wait
+    for the next run, and the next run takes them even when the feed is
+    unchanged. Returns ``new_articles``, ``failures_by_reason`` and
+    ``backlog`` (entries still waiting afterwards).
+    """
+    with engine.connect() as conn:
+        batch = conn.execute(pending_entries_query(src.id).limit(settings.max_articles_per_source)).all()
     failures: Counter[str] = Counter()
-    batch = pending[: settings.max_articles_per_source]
-    cands = [ArticleCandidate(url=p.url, title=p.title, author=p.author, published_at=p.published_at,
-                              feed_content=p.content or p.summary, outlet=src.outlet) for p in batch]
     new_articles = 0
     ids: dict[str, int | None] = {}
+    cands = [ArticleCandidate(url=p.url, title=p.title, author=p.author, published_at=p.published_at,
+                              feed_content=p.content or p.summary, outlet=src.outlet, source_name=src.name)
+             for p in batch]
     if cands:
         stored = store_articles(engine, cands, settings=settings, fetcher=fetcher, store=store,
                                 source_id=src.id, run_id=run_id)
@@ -303,12 +333,14 @@ def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id
         new_articles += stored.new_articles
         failures.update(stored.failures_by_reason)
     with engine.begin() as conn:
-        for p in pending:
+        for p in batch:
             aid = ids.get(p.url)
             if aid is not None:
                 conn.execute(update(FeedEntryRow).where(FeedEntryRow.id == p.id).values(article_id=aid))
-    return {"entries": len(rows), "new_entries": after - before, "new_articles": new_articles,
-            "failures_by_reason": dict(failures)}
+        # This feed now lists these articles: it may name them better than whoever stored them.
+        apply_metadata_rule(conn, ids.values())
+        backlog = conn.execute(select(func.count()).select_from(pending_entries_query(src.id).subquery())).scalar_one()
+    return {"new_articles": new_articles, "failures_by_reason": dict(failures), "backlog": backlog}
 
 
 def summarize_run(engine: Engine, *, dag_id: str, run_id: str, interval_start: datetime | None = None,

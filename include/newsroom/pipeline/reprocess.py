@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, and_, func, select, update
 
+from newsroom.fetch.charset import html_as_utf8
 from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
             rows = conn.execute(
                 select(Article.id, Article.url, Article.title, Article.author, Article.published_at, Article.text,
                        Article.text_hash, Article.extraction_status, Capture.url.label("capture_url"),
-                       Capture.path, Capture.kind)
+                       Capture.path, Capture.kind, Capture.content_type.label("capture_type"))
                 .outerjoin(Capture, Capture.id == Article.capture_id)
                 .where(Article.id.in_(chunk)).order_by(Article.id)).all()
             fallbacks = _feed_fallbacks(conn, chunk)
@@ -150,7 +151,8 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
                 reasons[f"capture_missing: {type(exc).__name__}"] += 1
                 log.warning("article %s: capture %s unreadable (%s); keeping the stored text", r.id, r.path, exc)
                 continue
-            tasks.append(ExtractTask(url=r.capture_url or r.url, html=body, feed_fallback=fallbacks.get(r.id)))
+            html = html_as_utf8(body, r.capture_type)  # decoded as at ingest (same declared charset)
+            tasks.append(ExtractTask(url=r.capture_url or r.url, html=html, feed_fallback=fallbacks.get(r.id)))
             todo.append(r)
         results = extract_many(tasks, workers=workers)
         raise_if_extraction_broken(results)  # a broken pool is not "kept previous text" 200 times over

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from newsroom.dedup.urls import canonicalize_url
 from newsroom.warehouse import upsert
+from newsroom.warehouse.articles import apply_metadata_rule, article_row, insert_articles
 from newsroom.warehouse.schema import Article, Source, SourceRun, utcnow
 from newsroom.warehouse.schema.reddit import RedditComment as CommentRow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
@@ -136,38 +137,37 @@ def unlinked_posts(conn: Connection, post_ids: Iterable[str]) -> set[str]:
 
 
 def link_articles(conn: Connection, article_ids: dict[str, int | None]) -> int:
-    """Set ``reddit_posts.article_id``; returns how many posts were linked."""
+    """Set ``reddit_posts.article_id`` and re-apply the metadata rule to those articles
+    (a post's title and time fill only what neither page nor feed gave); returns how
+    many posts were linked."""
     n = 0
     for post_id, aid in article_ids.items():
         if aid is not None:
             conn.execute(update(PostRow).where(PostRow.id == post_id).values(article_id=aid))
             n += 1
+    apply_metadata_rule(conn, article_ids.values())
     return n
 
 
 def self_post_article_row(post: RedditPost, *, source_id: int | None, now: datetime | None = None) -> dict | None:
     """An ``articles`` row for a self post: the text is the post itself, so it
     is stored as extracted (``ok``) without fetching anything. The permalink is
-    its canonical URL. None for a title-only post (nothing to read)."""
-    from newsroom.pipeline.articles import normalised_text_hash
-
+    its canonical URL and its subreddit the outlet. None for a title-only post
+    (nothing to read)."""
     text = (post.selftext or "").strip()
     if not text:
         return None
-    now = now or utcnow()
-    return {
-        "canonical_url": canonicalize_url(post.permalink), "url": post.permalink, "source_id": source_id,
-        "origin": "reddit", "outlet": f"r/{post.subreddit}", "title": post.title, "author": post.author,
-        "published_at": post.created_at, "first_seen_at": now, "language": None, "sitename": "Reddit",
-        "description": None, "text": text, "text_hash": normalised_text_hash(text), "word_count": len(text.split()),
-        "extraction_status": "ok", "extraction_reason": "reddit self post", "updated_at": now,
-    }
+    return article_row(
+        canonical_url=canonicalize_url(post.permalink), url=post.permalink, source_id=source_id,
+        origin="reddit_self", now=now or utcnow(), outlet=f"r/{post.subreddit}", title=post.title,
+        author=post.author, published_at=post.created_at, sitename="Reddit", text=text,
+        extraction_status="ok", extraction_reason="reddit self post")
 
 
 def store_self_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None,
                      now: datetime | None = None) -> tuple[dict[str, int | None], int]:
-    """Upsert self-post articles (first version wins, like feed articles);
-    returns ({post id: article id}, number newly inserted)."""
+    """Store self-post articles through the one article writer; returns
+    ({post id: article id}, number newly inserted)."""
     rows: dict[str, dict] = {}
     for p in posts:
         row = self_post_article_row(p, source_id=source_id, now=now)
@@ -175,7 +175,7 @@ def store_self_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id
             rows[p.id] = row
     if not rows:
         return {}, 0
-    inserted = upsert(conn, Article, list(rows.values()), keys=["canonical_url"], update=[], returning=["id"])
+    inserted = insert_articles(conn, list(rows.values()))
     urls = [r["canonical_url"] for r in rows.values()]
     ids = dict(conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))).all())
-    return {pid: ids.get(r["canonical_url"]) for pid, r in rows.items()}, len(inserted)
+    return {pid: ids.get(r["canonical_url"]) for pid, r in rows.items()}, inserted

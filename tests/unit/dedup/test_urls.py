@@ -65,3 +65,21 @@ def test_canonicalisation_is_idempotent(path, query):
     once = canonicalize_url(url)
     assert canonicalize_url(once) == once
     assert "utm_source" not in once and "fbclid" not in once
+
+
+def test_canonical_from_page_on_hosts_without_a_registered_domain():
+    # IP addresses, localhost and intranet names are their own site: same host (and port) only.
+    assert canonical_from_page("http://127.0.0.1:8080/s/x1?utm_source=tw&fbclid=abc", "/news/story-1", None) == \
+        "http://127.0.0.1:8080/news/story-1"
+    assert canonical_from_page("http://localhost/s/x1", "http://localhost/news/story-1", None) == \
+        "http://localhost/news/story-1"
+    assert canonical_from_page("http://intranet/s/x1", "http://intranet:80/news/a", None) == "http://intranet/news/a"
+    # ... but never another host, another port, or a name claimed from an IP.
+    assert canonical_from_page("http://127.0.0.1:8080/s/x1", "http://127.0.0.1:9090/news/a", None) == \
+        "http://127.0.0.1:8080/s/x1"
+    assert canonical_from_page("http://127.0.0.1/s/x1", "http://localhost/news/a", None) == "http://127.0.0.1/s/x1"
+    assert canonical_from_page("http://127.0.0.1/s/x1", "https://example.com/news/a", None) == \
+        "http://127.0.0.1/s/x1"
+    assert canonical_from_page("https://example.com/a", "http://127.0.0.1/a", None) == "https://example.com/a"
+    assert canonical_from_page("http://[::1]:8080/s/x", "http://[::1]:8080/news/a", None) == "http://[::1]:8080/news/a"
+    assert canonical_from_page("http://127.0.0.1/s/x1", "http://127.0.0.1:99999/a", None) == "http://127.0.0.1/s/x1"

@@ -1,0 +1,221 @@
+"""The one writer of ``articles`` rows, and the one rule for an article's metadata.
+
+Feeds, Reddit link posts and Reddit self posts all reach an article; which got
+there first must not decide what the article says. The rule, per field:
+
+* **outlet**: the configured feed that lists the URL (its ``outlet``), else the
+  page's own site name (og:site_name, JSON-LD publisher: ``sitename``), else
+  the registered domain (the host for IP addresses and ``localhost``);
+* **title, published_at, author**: a feed's, else the page's; a Reddit post's
+  only when neither has one (it fills a gap, never replaces);
+* **url, source_id, origin**: the feed that lists it, else whoever stored it;
+* **text**: a page that failed, or gave a teaser shorter than what a feed
+  carries, is replaced by that feed's content (``feed_content``), as it would
+  have been had the feed come first.
+
+When several configured feeds list one URL, the feed whose name sorts first
+decides (per field, among those that have a value), so the result is the same
+whatever order the sources ran in. The page's metadata is read once, when the
+page is extracted (:func:`article_row`); later claims are applied by
+:func:`apply_metadata_rule` from what the warehouse holds (``feed_entries``
+linked to the article, ``reddit_posts`` linked to it), so a later, better
+source upgrades an earlier guess and a rerun changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, select, update
+
+from newsroom.warehouse.db import upsert
+from newsroom.warehouse.schema import Article, FeedEntryRow, Source, utcnow
+from newsroom.warehouse.schema.reddit import RedditPost as PostRow
+
+__all__ = ["normalised_text_hash", "site_outlet", "article_row", "insert_articles", "apply_metadata_rule"]
+
+_WS = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+# What the extractor calls "too little to be the article" (newsroom.extract.article.MIN_ARTICLE_WORDS).
+MIN_ARTICLE_WORDS = 60
+_CHUNK = 500
+
+
+def normalised_text_hash(text: str | None) -> str | None:
+    """sha256 of the text after NFKC, case-folding and whitespace collapsing:
+    equal for copies that differ only in spacing, case or Unicode form."""
+    if not text:
+        return None
+    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
+
+
+def site_outlet(sitename: str | None, url: str) -> str | None:
+    """The outlet when no configured feed names one: the page's site name, else the
+    registered domain (``www.bbc.co.uk`` → ``bbc.co.uk``), else the host itself."""
+    from newsroom.dedup.urls import _registered_domain
+
+    parts = urlsplit(url)
+    # The extractor falls back to the URL's host as "site name" (trafilatura does): that is no name.
+    hosts = {h.lower() for h in (parts.netloc, parts.hostname or "") if h}
+    hosts |= {h[4:] for h in hosts if h.startswith("www.")}
+    name = (sitename or "").strip()
+    if name and name.lower() not in hosts:
+        return name[:200]
+    return _registered_domain(url) or (parts.hostname or None)
+
+
+def article_row(*, canonical_url: str, url: str, source_id: int | None, origin: str, now: datetime,
+                outlet: str | None, title: str | None, author: str | None, published_at: datetime | None,
+                page_title: str | None = None, page_author: str | None = None,
+                page_published_at: datetime | None = None, sitename: str | None = None,
+                text: str | None = None, extraction_status: str, extraction_reason: str | None = None,
+                language: str | None = None, description: str | None = None,
+                capture_id: int | None = None) -> dict:
+    """A new ``articles`` row under the rule: ``title``/``author``/``published_at``/``outlet``
+    are what the *source* said (a feed's, or a Reddit post's), ``page_*`` and ``sitename``
+    what the page said. A feed's values win over the page's, the page's over a post's."""
+    from_feed = origin == "feed"
+
+    def pick(source_value, page_value):
+        first, second = (source_value, page_value) if from_feed else (page_value, source_value)
+        return first if first not in (None, "") else (second if second not in (None, "") else None)
+
+    if origin == "feed":
+        chosen_outlet = outlet or site_outlet(sitename, canonical_url)
+    elif origin == "reddit_self":
+        chosen_outlet = outlet  # the post is the article: its subreddit is the outlet
+    else:
+        chosen_outlet = site_outlet(sitename, canonical_url)
+    text = text or None
+    return {
+        "canonical_url": canonical_url, "url": url, "source_id": source_id,
+        "origin": "reddit" if origin == "reddit_self" else origin,
+        "outlet": chosen_outlet, "title": pick(title, page_title), "author": pick(author, page_author),
+        "published_at": pick(published_at, page_published_at), "first_seen_at": now,
+        "language": language, "sitename": sitename, "description": description, "text": text,
+        "text_hash": normalised_text_hash(text), "word_count": len(text.split()) if text else 0,
+        "extraction_status": extraction_status, "extraction_reason": extraction_reason,
+        "capture_id": capture_id, "updated_at": now,
+    }
+
+
+def insert_articles(conn: Connection, rows: list[dict]) -> int:
+    """Insert rows; a canonical URL already stored is left alone (a concurrent run that stored
+    the same page first wins, no duplicate) — :func:`apply_metadata_rule` then upgrades it.
+    Returns how many rows were new."""
+    if not rows:
+        return 0
+    first: dict[str, dict] = {}
+    for r in rows:  # two candidates of one batch resolving to one canonical page: one row
+        first.setdefault(r["canonical_url"], r)
+    return len(upsert(conn, Article, list(first.values()), keys=["canonical_url"], update=[], returning=["id"]))
+
+
+def _feed_claims(conn: Connection, ids: list[int]) -> dict[int, list]:
+    rows = conn.execute(
+        select(FeedEntryRow.article_id, Source.name, Source.id.label("source_id"), Source.outlet, FeedEntryRow.url,
+               FeedEntryRow.title, FeedEntryRow.author, FeedEntryRow.published_at, FeedEntryRow.content,
+               FeedEntryRow.summary, FeedEntryRow.id.label("entry_id"))
+        .join(Source, Source.id == FeedEntryRow.source_id)
+        .where(FeedEntryRow.article_id.in_(ids), Source.kind == "feed")).all()
+    out: dict[int, list] = {}
+    for r in rows:
+        out.setdefault(r.article_id, []).append(r)
+    for claims in out.values():
+        claims.sort(key=lambda r: (r.name, r.entry_id))
+    return out
+
+
+def _post_claims(conn: Connection, ids: list[int]) -> dict[int, list]:
+    rows = conn.execute(select(PostRow.article_id, PostRow.id, PostRow.title, PostRow.created_at)
+                        .where(PostRow.article_id.in_(ids))).all()
+    out: dict[int, list] = {}
+    for r in rows:
+        out.setdefault(r.article_id, []).append(r)
+    for claims in out.values():
+        claims.sort(key=lambda r: r.id)
+    return out
+
+
+def _first(claims, field: str):
+    for c in claims:
+        value = getattr(c, field)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _feed_text(claims) -> tuple[str | None, int]:
+    """The text of the first feed (by name) that carries content, and its word count."""
+    from newsroom.extract.text import html_to_text
+
+    for c in claims:
+        raw = c.content or c.summary
+        text = html_to_text(raw) if raw else ""  # as the extractor's fallback does (not stripped)
+        if text.strip():
+            return text, len(_WORD.findall(text))
+    return None, 0
+
+
+def _decide(a, feeds: list, posts: list) -> dict:
+    """The changes the rule makes to article row ``a`` given its feed and post claims."""
+    values: dict = {}
+    if feeds:
+        best = feeds[0]
+        for field in ("title", "author", "published_at"):
+            v = _first(feeds, field)
+            if v is not None:
+                values[field] = v
+        values.update(outlet=best.outlet or site_outlet(a.sitename, a.canonical_url), url=best.url or a.url,
+                      source_id=best.source_id, origin="feed")
+        status, words = a.extraction_status, len(_WORD.findall(a.text or ""))
+        if status == "feed_content":  # the first feed by name with content, not whichever came first
+            text, _ = _feed_text(feeds)
+            if text and text != a.text:
+                values.update(text=text, text_hash=normalised_text_hash(text), word_count=len(text.split()))
+        elif status == "failed" or (status == "ok" and words < MIN_ARTICLE_WORDS):
+            text, feed_words = _feed_text(feeds)
+            if text and (status == "failed" or feed_words > words):
+                reason = (a.extraction_reason or "").split(";")[0].strip() if status == "failed" \
+                    else f"page_text_too_short: {words} words"
+                values.update(text=text, text_hash=normalised_text_hash(text), word_count=len(text.split()),
+                              extraction_status="feed_content", extraction_reason=reason or None)
+    for field, post_field in (("title", "title"), ("published_at", "created_at")):
+        current = values.get(field, getattr(a, field))
+        if current in (None, "") and posts:
+            values[field] = _first(posts, post_field)
+    row = a._mapping
+    changed = {k: v for k, v in values.items() if k not in row or v != row[k]}
+    if set(changed) <= {"text_hash", "word_count"}:
+        return {}  # derived from the text: they change only with it
+    return changed
+
+
+def apply_metadata_rule(conn: Connection, article_ids) -> int:
+    """Re-apply the rule to these articles from every claim the warehouse holds for them
+    (call it after linking feed entries or posts). Returns how many rows changed."""
+    ids = sorted({i for i in article_ids if i is not None})
+    changed = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        # Row locks (PostgreSQL) so two runs upgrading one article apply the rule one after the other.
+        arts = conn.execute(select(Article.id, Article.canonical_url, Article.url, Article.source_id, Article.origin,
+                                   Article.outlet, Article.title, Article.author, Article.published_at,
+                                   Article.sitename, Article.text, Article.extraction_status,
+                                   Article.extraction_reason)
+                            .where(Article.id.in_(chunk)).order_by(Article.id).with_for_update()).all()
+        feeds, posts = _feed_claims(conn, chunk), _post_claims(conn, chunk)
+        for a in arts:
+            values = _decide(a, feeds.get(a.id, []), posts.get(a.id, []))
+            if not values:
+                continue
+            if "text" in values:
+                values["processed_at"] = None  # new text: tags, duplicates and stories are redone
+            conn.execute(update(Article).where(Article.id == a.id).values(**values, updated_at=utcnow()))
+            changed += 1
+    return changed
