@@ -159,3 +159,48 @@ def llm_base_url(conn: Connection, extra: dict[str, Any]) -> str | None:
         scheme, path = (conn_type if conn_type in ("http", "https") else "https"), schema.strip("/")
     netloc = f"{host}:{conn.port}" if conn.port else host
     return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+class MetricsAPIHook(_NewsroomHook):
+    """A figures API (issue 16): base URL from the Connection's host (so tests and mirrors can
+    point it elsewhere), token from its password. Absent Connection: the public API, no token."""
+
+    service = ""
+
+    def get_conn(self):
+        return self.get_endpoint()
+
+    def get_endpoint(self):
+        """The :class:`newsroom.metrics.records.ApiEndpoint` to use (never None)."""
+        from newsroom.metrics.records import DEFAULT_BASE_URLS, ApiEndpoint
+
+        conn = self.get_connection_or_none()
+        base = llm_base_url(conn, conn.extra_dejson or {}) if conn is not None else None
+        token = (conn.password or None) if conn is not None else None
+        return ApiEndpoint(self.service, (base or DEFAULT_BASE_URLS[self.service]).rstrip("/"), token)
+
+
+class GitHubHook(MetricsAPIHook):
+    """GitHub REST (60 requests/hour without a token, 5,000 with one)."""
+
+    default_conn_name = "github_default"
+    conn_type = "http"
+    hook_name = "GitHub REST (figures)"
+    service = "github"
+
+
+class HuggingFaceHook(MetricsAPIHook):
+    default_conn_name = "huggingface_default"
+    conn_type = "http"
+    hook_name = "Hugging Face Hub (figures)"
+    service = "huggingface"
+
+
+class PyPIStatsHook(MetricsAPIHook):
+    default_conn_name = "pypistats_default"
+    conn_type = "http"
+    hook_name = "pypistats.org (figures)"
+    service = "pypistats"
+
+
+METRICS_HOOKS = {"github": GitHubHook, "huggingface": HuggingFaceHook, "pypistats": PyPIStatsHook}

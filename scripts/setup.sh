@@ -39,3 +39,6 @@ airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/
 echo "==> migrating the newsroom warehouse"
 "$VENV/bin/python" -m newsroom migrate
 airflow pools set reddit_api 2 "Reddit API: concurrent requests" >/dev/null 2>&1 || true
+airflow pools set github_api 1 "GitHub REST: figures (one request at a time)" >/dev/null 2>&1 || true
+airflow pools set huggingface_api 1 "Hugging Face Hub: figures" >/dev/null 2>&1 || true
+airflow pools set pypistats_api 1 "pypistats.org: figures" >/dev/null 2>&1 || true

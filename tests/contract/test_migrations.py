@@ -41,7 +41,8 @@ def test_upgrade_from_0005_with_data_keeps_rows_and_views_return_them(warehouse_
 
     _alembic(engine, command.upgrade, "head")
     assert sorted(inspect(engine).get_view_names()) == sorted(CONSUMER_VIEWS)
-    assert _counts(engine) == before
+    # later migrations add (empty) tables of their own; every table that had rows keeps them
+    assert {k: v for k, v in _counts(engine).items() if k in before} == before
     with engine.connect() as c:
         assert c.execute(select(func.count()).select_from(CONSUMER_VIEWS["v_articles"])).scalar_one() == 3
         story = c.execute(select(CONSUMER_VIEWS["v_articles"].c.story_id)

@@ -25,7 +25,8 @@ def test_no_import_errors(dagbag):
     assert "newsroom_ingest" in dagbag.dags
 
 
-@pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest", "newsroom_consumer_example"])
+@pytest.mark.parametrize("dag_id", ["newsroom_ingest", "newsroom_digest", "newsroom_consumer_example",
+                                    "newsroom_metrics"])
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert "newsroom" in dag.tags
@@ -221,3 +222,11 @@ def test_task_failures_say_whether_a_retry_can_help():
     plain = SourceFailed("f", "http_503")
     assert failed(plain, ti) is plain
     assert isinstance(failed(SourceFailed("f", "http_404"), ti), AirflowFailException)
+
+
+def test_metrics_has_a_task_and_a_pool_per_service(dagbag):
+    dag = dagbag.dags["newsroom_metrics"]
+    pools = {t.task_id: t.pool for t in dag.tasks if t.task_id.startswith("collect_")}
+    assert pools == {"collect_github": "github_api", "collect_huggingface": "huggingface_api",
+                     "collect_pypistats": "pypistats_api"}
+    assert [o.name for o in dag.get_task("summarize").outlets] == ["newsroom_entity_metrics"]

@@ -10,7 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from newsroom.config import load_sources
 from newsroom.config.sources import SourcesFile
+from newsroom.digest.links import link_count, unresolved_links
 from newsroom.pipeline.digest import build_daily_digest
 from newsroom.pipeline.stories import process_articles
 from newsroom.pipeline.tagging import tag_new_articles
@@ -85,3 +87,54 @@ def test_seed_day_digest_and_topic_notes(warehouse, settings, seeds, corpus):
     before = _state(warehouse, vault)
     build_daily_digest(warehouse, DAY, settings=settings, sources=sources)
     assert _state(warehouse, vault) == before
+
+
+def _beat_sources() -> SourcesFile:
+    """The shipped AI beat (its beat terms), five featured stories, London days."""
+    from tests.conftest import PROJECT
+
+    beat = load_sources(PROJECT / "include" / "newsroom" / "defaults" / "sources.yaml").digest
+    return SourcesFile.model_validate({"beat": "AI", "timezone": "Europe/London",
+                                       "digest": {"top_n": 5, "hour": 6, "beat_terms": beat.beat_terms}})
+
+
+def test_two_seed_days_develop_one_story_on_the_beat_in_a_vault_that_links_up(warehouse, settings, seeds, corpus):
+    seed_ids, other_ids = _load_day(warehouse, seeds, corpus)
+    tag_new_articles(settings)
+    process_articles(warehouse)
+    sources = _beat_sources()
+    for d in (date(2026, 4, 8), DAY):
+        build_daily_digest(warehouse, d, settings=settings, sources=sources)
+    vault = settings.output_dir
+    with warehouse.connect() as c:
+        items = c.execute(select(DigestItem).order_by(DigestItem.day, DigestItem.rank)).all()
+    by_day = {d: [i for i in items if i.day == d] for d in (date(2026, 4, 8), DAY)}
+    # one story, leading both days; on 9 April it cites all five outlets by name, canonical URLs
+    for d, day_items in by_day.items():
+        top = day_items[0]
+        assert {s["article_id"] for s in top.sources} <= seed_ids and top.rank == 1, d
+        assert all({s["article_id"] for s in i.sources}.isdisjoint(seed_ids) for i in day_items[1:]), d
+    top = by_day[DAY][0]
+    assert top.story_id == by_day[date(2026, 4, 8)][0].story_id
+    assert sorted(s["outlet"] for s in top.sources) == sorted(OUTLETS)
+    assert all(s["url"].startswith("https://seed-") for s in top.sources)
+    assert not any(i.headline.startswith("Editorial_board") for i in items)
+    # what 9 April added: the three seeds published that day, and a TL;DR drawn from them first
+    assert sorted(s["n"] for s in top.sources if s["new"]) == [3, 4, 5]
+    note = (vault / "digests" / "2026-04-09-AI-Digest.md").read_text()
+    assert "first reported 8 April" in note and "**New today:** 3 sources — " in note
+    tldr = next(ln for ln in note.splitlines() if ln.startswith("**TL;DR**"))
+    assert "[3]" in tldr or "[4]" in tldr or "[5]" in tldr
+    assert "\\*" not in tldr and "<" not in tldr
+    # distinct Timeline lines day to day
+    muse = (vault / "entities" / "Muse Spark.md").read_text()
+    lines = [ln.split(" — ", 1)[1] for ln in muse.splitlines() if ln.startswith("- [[2026-04-0")]
+    assert len(lines) == 2 and lines[0] != lines[1]
+    # every ranked story is on the beat: the unrelated corpus pages name no tracked entity next to
+    # the beat's vocabulary, so they are under "Elsewhere" or nowhere
+    ranked_other = [i for i in items if {s["article_id"] for s in i.sources} & other_ids]
+    for i in ranked_other:
+        assert any(e["primary"] for e in i.entities), i.headline
+    # the vault links up
+    assert link_count(vault) > 10
+    assert unresolved_links(vault) == []

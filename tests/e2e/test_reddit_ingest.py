@@ -267,3 +267,94 @@ def test_link_post_article_is_fetched_extracted_and_linked(rr, replay_server, co
     assert replay_server.hits("/news/story.html") == 1
     again = ingest_subreddit("LocalLLaMA", settings=settings, run_key="r2", sources=sources, engine=warehouse)
     assert again["articles"] == 0 and replay_server.hits("/news/story.html") == 1  # linked once, not refetched
+
+
+def _walk(children):
+    for c in children:
+        if isinstance(c, dict) and c.get("kind") == "t1":
+            yield c["data"]
+            replies = c["data"].get("replies")
+            if isinstance(replies, dict):
+                yield from _walk(replies["data"]["children"])
+
+
+def test_a_comment_that_drops_out_of_the_top_n_loses_its_rank(rr, replay_server, settings, warehouse):
+    """Run 2 re-reads n49rw (its comment count moved) and the old #5 has since been
+    voted down out of the top 10: it keeps its row, with rank 0 and its last kept score, and
+    ranks 1..10 are held by exactly one comment each (before: two comments at rank 5)."""
+    sources = sources_for(replay_server, LOCALLLAMA)
+    ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-1", sources=sources, engine=warehouse)
+    with warehouse.connect() as conn:
+        fifth, fifth_score = conn.execute(select(RedditComment.id, RedditComment.score).where(
+            RedditComment.post_id == "n49rw", RedditComment.rank == 5)).one()
+    doc = rr.doc(THREADS["n49rw"])
+    doc[0]["data"]["children"][0]["data"]["num_comments"] += 1
+    (gone,) = [d for d in _walk(doc[1]["data"]["children"]) if d["id"] == fifth]
+    gone["score"] = -50
+    rr.thread("n49rw", body=json.dumps(doc).encode())
+    children = [rr.submission(f) for f in THREADS.values()]
+    for c in children:
+        if c["data"]["id"] == "n49rw":
+            c["data"]["num_comments"] += 1
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body(children))
+
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-2", sources=sources, engine=warehouse)
+    assert out["threads"] == 1
+    with warehouse.connect() as conn:
+        rows = conn.execute(select(RedditComment.id, RedditComment.rank, RedditComment.score)
+                            .where(RedditComment.post_id == "n49rw")).all()
+    ranked = sorted(r.rank for r in rows if r.rank)
+    assert ranked == list(range(1, 11))  # unique ranks: the new top 10
+    dropped = {r.id: r for r in rows}[fifth]
+    assert (dropped.rank, dropped.score) == (0, fifth_score)  # its score when it was last among the top N
+    assert len(rows) == 11  # nothing deleted: the dropped comment and the newcomer at 10
+    # other threads were not re-read and keep their ranks
+    assert count(warehouse, RedditComment, RedditComment.post_id == "98vj9e", RedditComment.rank > 0) == 3
+
+
+def test_unique_ranks_are_enforced_by_the_warehouse(warehouse):
+    from sqlalchemy.exc import IntegrityError
+
+    from newsroom.reddit.load import upsert_comments, upsert_posts
+    from newsroom.reddit.parse import RedditComment as Comment
+    from newsroom.reddit.parse import RedditPost as Post
+
+    with warehouse.begin() as conn:
+        upsert_posts(conn, [Post(id="p1", subreddit="x", title="t", permalink="https://www.reddit.com/r/x/comments/p1/",
+                                 link_kind="self")], source_id=None, via="json")
+        upsert_comments(conn, [Comment(id="c1", post_id="p1", body="a", rank=0),
+                               Comment(id="c2", post_id="p1", body="b", rank=0)])  # rank 0 may repeat
+    with pytest.raises(IntegrityError), warehouse.begin() as conn:
+        upsert_comments(conn, [Comment(id="c1", post_id="p1", body="a", rank=5),
+                               Comment(id="c2", post_id="p1", body="b", rank=5)])
+
+
+def test_one_subreddit_followed_with_hot_and_new(rr, replay_server, settings, warehouse):
+    """``listing: [hot, new]``: both listings are read, their posts merged (a post in
+    both is stored and snapshotted once), one source row, one outcome per run."""
+    subs = [rr.submission(f) for f in THREADS.values()]
+    by_id = {c["data"]["id"]: c for c in subs}
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body([by_id[i] for i in ("n49rw", "98vj9e", "ablzuq")]))
+    rr.serve("/r/LocalLLaMA/new.json", rr.listing_body([by_id[i] for i in ("ablzuq", "hlrjn9", "haucpf")]))
+    both = LOCALLLAMA.model_copy(update={"listing": ("hot", "new")})
+    sources = sources_for(replay_server, both)
+
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-1", sources=sources, engine=warehouse)
+    assert out["status"] == "ok" and (out["posts"], out["new_posts"], out["snapshots"]) == (5, 5, 5)
+    assert replay_server.hits("/r/LocalLLaMA/hot.json") == 1 and replay_server.hits("/r/LocalLLaMA/new.json") == 1
+    assert out["requests"] == 2 + 5  # two listings, then each thread with comments once
+    with warehouse.connect() as conn:
+        assert set(conn.execute(select(RedditPost.id)).scalars()) == KEPT
+        assert conn.execute(select(func.count()).select_from(Source)).scalar_one() == 1
+        run = conn.execute(select(SourceRun.__table__)).one()
+    assert (run.status, run.entries) == ("ok", 5)
+    assert count(warehouse, RedditSnapshot, RedditSnapshot.post_id == "ablzuq") == 1
+
+
+def test_a_failing_listing_fails_the_subreddit_and_stores_nothing_partial(rr, replay_server, settings, warehouse):
+    rr.serve("/r/LocalLLaMA/new.json", b'{"message": "Forbidden", "error": 403}', status=403)
+    both = LOCALLLAMA.model_copy(update={"listing": ("hot", "new"), "rss_fallback": False})
+    out = ingest_subreddit("LocalLLaMA", settings=settings, run_key="run-1",
+                           sources=sources_for(replay_server, both), engine=warehouse)
+    assert out["status"] == "failed" and out["reason"]
+    assert count(warehouse, RedditPost) == 0

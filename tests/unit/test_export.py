@@ -60,7 +60,8 @@ def seed_day(engine) -> dict:
 def test_parquet_export_has_the_day_typed(warehouse, tmp_path):
     ids = seed_day(warehouse)
     res = export_day(warehouse, DAY, tmp_path, fmt="parquet", tz="Europe/London")
-    assert res.counts == {"articles": 2, "stories": 1, "digest_items": 1, "entity_mentions": 1, "reddit_threads": 1}
+    assert res.counts == {"articles": 2, "stories": 1, "digest_items": 1, "entity_mentions": 1, "reddit_threads": 1,
+                          "entity_metrics": 0}
     arts = pq.read_table(tmp_path / "2026-04-09" / "articles.parquet").to_pylist()
     assert [a["article_id"] for a in arts] == [ids["a1"], ids["a2"]]
     assert arts[0]["dated_at"] == datetime(2026, 4, 8, 23, 30, tzinfo=UTC)
@@ -79,7 +80,7 @@ def test_parquet_export_has_the_day_typed(warehouse, tmp_path):
 
     from newsroom.warehouse.db import alembic_config
 
-    (head,) = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    head = ScriptDirectory.from_config(alembic_config(warehouse)).get_current_head()
     assert manifest["schema_revision"] == head and manifest["files"]["articles"]["rows"] == 2
 
 

@@ -16,7 +16,7 @@ the newsroom tracks, with the aliases the matcher looks for.
         related: [llama]
         categories: ["MOC - Major Companies"]
         description: ...
-        links: {website: https://about.meta.com, wikidata: Q380}
+        links: {website: https://about.meta.com, wikidata: Q380}   # + github/huggingface/pypi: figures
 
 The entity's ``name`` is matched too (case-insensitively, unless the exact
 name is listed in ``case_sensitive``; set ``match_name: false`` to skip it).
@@ -65,8 +65,10 @@ class EntityLinks(BaseModel):
     website: str | None = None
     wikidata: str | None = Field(default=None, pattern=r"^Q[0-9]+$")
     wikipedia: str | None = None
-    github: str | None = None
-    huggingface: str | None = None
+    # Figure sources (issue 16, read by newsroom.metrics.links): one value or a list each.
+    github: str | list[str] | None = None
+    huggingface: str | list[str] | None = None
+    pypi: str | list[str] | None = None
     x: str | None = None
 
 

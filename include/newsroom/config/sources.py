@@ -17,6 +17,7 @@ file, the entry and the field of every problem.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,13 +49,17 @@ class FeedSource(BaseModel):
         return self.outlet or self.name
 
 
+LISTINGS = ("new", "hot", "top", "rising")
+
+
 class SubredditSource(BaseModel):
     """One subreddit to follow (see ``newsroom.reddit``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$")
-    listing: str = Field(default="hot", pattern=r"^(new|hot|top|rising)$")
+    listing: tuple[Literal["new", "hot", "top", "rising"], ...] = Field(
+        default=("hot",), description="One listing (`hot`) or several (`[hot, new]`), their posts merged.")
     time_filter: str = Field(default="day", pattern=r"^(hour|day|week|month|year|all)$")
     limit: int = Field(default=25, ge=1, le=1000)
     min_score: int = 0
@@ -65,6 +70,22 @@ class SubredditSource(BaseModel):
         default=True, description="Read /r/NAME/.rss when the JSON API is blocked (plain 403, HTML instead of JSON)."
     )
     articles: bool = Field(default=True, description="Fetch and extract the pages link posts point at.")
+
+    @field_validator("listing", mode="before")
+    @classmethod
+    def _listings(cls, v):
+        """``hot`` or ``[hot, new]``: always a non-empty tuple without repeats."""
+        items = [v] if isinstance(v, str) else v
+        if isinstance(items, (list, tuple)):
+            if not items:
+                raise ValueError("give at least one listing (new, hot, top, rising)")
+            unknown = [x for x in items if x not in LISTINGS]
+            if unknown:
+                raise ValueError(f"{unknown[0]!r} is not a listing: use {', '.join(LISTINGS)} (or a list of them)")
+            seen = [x for i, x in enumerate(items) if x in items[:i]]
+            if seen:
+                raise ValueError(f"listing {seen[0]!r} is given twice")
+        return items
 
 
 class RedditConfig(BaseModel):
@@ -98,7 +119,8 @@ class RedditConfig(BaseModel):
         seen: set[str] = set()
         for s in self.subreddits:
             if s.name.lower() in seen:
-                raise ValueError(f"subreddit {s.name!r} is listed twice")
+                raise ValueError(f"subreddit {s.name!r} is listed twice (follow several listings of one "
+                                 f"subreddit with one entry: listing: [hot, new])")
             seen.add(s.name.lower())
         return self
 
@@ -109,6 +131,27 @@ class DigestConfig(BaseModel):
     hour: int = Field(default=6, ge=0, le=23, description="Local hour the daily digest runs.")
     top_n: int = Field(default=10, ge=1, le=200)
     related_days: int = Field(default=30, ge=0)
+    beat_terms: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases of the beat ('artificial intelligence', 'LLM', 'AI'); a story needs "
+                    "them next to its tracked entities to be on the beat (case-insensitive, except terms "
+                    "written in capitals of up to 4 letters, such as 'AI').")
+    beat_source_tags: list[str] = Field(
+        default_factory=list, description="Feed tags whose articles count as on the beat by their source.")
+    elsewhere: int = Field(default=5, ge=0, le=50,
+                           description="Off-beat stories listed under 'Elsewhere' (0: not listed at all).")
+
+    @field_validator("beat_terms", "beat_source_tags")
+    @classmethod
+    def _terms(cls, v: list[str]) -> list[str]:
+        out = []
+        for t in v:
+            t = " ".join(str(t).split())
+            if not t:
+                raise ValueError("a beat term must not be empty")
+            if t not in out:
+                out.append(t)
+        return out
 
 
 class HealthConfig(BaseModel):

@@ -115,15 +115,20 @@ def index_terms(vector: dict[str, float], limit: int = INDEX_TERMS) -> list[str]
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Dot product of two L2-normalised vectors, with ``math.fsum`` (correctly
+    rounded, so independent of summation order): ``cosine(a, b) == cosine(b, a)``
+    bit for bit. A plain ``sum`` in either dict's order is not associative and
+    could put a pair on different sides of a threshold depending on which
+    article came first."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(w * b.get(t, 0.0) for t, w in a.items())
+    return math.fsum(w * b[t] for t, w in a.items() if t in b)
 
 
 def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    keys = a.keys() | b.keys()
-    num = sum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
-    den = sum(max(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
+    keys = a.keys() | b.keys()  # set order varies with PYTHONHASHSEED: fsum makes it irrelevant
+    num = math.fsum(min(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
+    den = math.fsum(max(a.get(k, 0.0), b.get(k, 0.0)) for k in keys)
     return num / den if den else 0.0
 
 

@@ -1,7 +1,8 @@
 """Which of the day's stories lead the digest.
 
 A story leads when many outlets covered it, Reddit discussed it, it is about
-the entities the newsroom tracks, and it is recent within the day. Each
+the entities the newsroom tracks and the beat's vocabulary, and it is recent within the
+day; a story continuing from an earlier day ranks lower when the day added no outlet. Each
 signal is squashed to a comparable range (logs for counts that grow without
 bound) and weighted; the components are kept on the result so a reader of
 the warehouse can see why a story ranked where it did. Ties break on the
@@ -22,6 +23,8 @@ class RankingWeights:
     reddit: float = 1.0
     entities: float = 1.5
     recency: float = 1.0
+    beat: float = 1.0
+    stale: float = 2.0  # a continuing story the day added no outlet to
 
 
 @dataclass
@@ -34,6 +37,8 @@ class StorySignals:
     reddit_comments: int = 0
     entity_salience: float = 0.0  # sum of tracked entities' salience (0..1 each) on the story
     latest_at: datetime | None = None
+    relevance: float = 0.0  # digest.relevance score (0..2.5)
+    stale: bool = False  # began on an earlier day and today brought no new outlet
 
 
 @dataclass
@@ -55,7 +60,10 @@ def score_story(s: StorySignals, window: tuple[datetime, datetime], w: RankingWe
         span = (window[1] - window[0]).total_seconds() or 1.0
         age = (window[1] - s.latest_at).total_seconds()
         recency = w.recency * max(0.0, min(1.0, 1.0 - age / span))
-    return {"outlets": outlets, "reddit": reddit, "entities": entities, "recency": recency}
+    beat = w.beat * max(0.0, s.relevance)
+    stale = -w.stale if s.stale else 0.0
+    return {"outlets": outlets, "reddit": reddit, "entities": entities, "recency": recency, "beat": beat,
+            "stale": stale}
 
 
 def rank_stories(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .text import normalise, split_sentences, strip_citations, tokens
+from .text import normalise, prose, split_sentences, strip_citations, tokens
 
 BOILERPLATE = re.compile(
     r"(was this article helpful|let us know|related articles|sign up|subscribe|newsletter|"
@@ -46,6 +46,7 @@ class SourceText:
 class Summary:
     sentences: list[str] = field(default_factory=list)
     article_ids: list[int] = field(default_factory=list)  # source article of each sentence
+    support: list[list[int]] = field(default_factory=list)  # per sentence: every article saying it
     method: str = "extractive"
 
     @property
@@ -65,7 +66,7 @@ class _Candidate:
 def _candidates(sources: Sequence[SourceText], max_per_doc: int = 60) -> list[_Candidate]:
     out: list[_Candidate] = []
     for d, src in enumerate(sources):
-        body = src.text or src.description or ""
+        body = prose(src.text or src.description or "")
         seen = 0
         for s in split_sentences(body):
             s = strip_citations(s)
@@ -113,6 +114,7 @@ def extractive_summary(
     max_chars: int = 600,
     redundancy: float = 0.5,
     diversity: float = 0.7,
+    support_threshold: float = 0.6,
 ) -> Summary:
     """The most central, non-repeating sentences across ``sources``, within the budgets."""
     cands = _candidates(sources)
@@ -120,7 +122,8 @@ def extractive_summary(
         # Nothing usable in the bodies: fall back to the best description, then the title.
         for src in sources:
             if src.description and len(src.description.split()) >= 5:
-                return Summary([_cut(normalise(src.description).strip(), max_chars)], [src.article_id])
+                return Summary([_cut(normalise(prose(src.description)).strip(), max_chars)], [src.article_id],
+                               [[src.article_id]])
         return Summary()
     vecs = _tfidf(cands)
     sim = vecs @ vecs.T
@@ -164,7 +167,16 @@ def extractive_summary(
         total += len(cands[best].text) + (1 if len(chosen) > 1 else 0)
         remaining.remove(best)
     sentences = [_cut(cands[i].text, max_chars) for i in chosen]
-    return Summary(sentences, [cands[i].article_id for i in chosen])
+    # a sentence near-repeated by other sources is said once and credited to all of them
+    support = []
+    for i in chosen:
+        ids = [cands[i].article_id]
+        for j, c in enumerate(cands):
+            if c.article_id not in ids and (float(sim[i, j]) >= support_threshold
+                                            or _jaccard(cands[i].toks, c.toks) >= support_threshold):
+                ids.append(c.article_id)
+        support.append(ids)
+    return Summary(sentences, [cands[i].article_id for i in chosen], support)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -79,3 +79,40 @@ _NUMBERED_REF = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 def strip_citations(sentence: str) -> str:
     return _NUMBERED_REF.sub("", _CITATION.sub("", sentence)).strip()
+
+
+# Markdown and HTML as Reddit self-posts and some feeds deliver them: reduced to the words a
+# reader sees, so "**Muse Spark**" is not shown as "\*\*Muse Spark\*\*" and "&amp;" as "&amp;".
+_TAG = re.compile(r"<(?:/?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?|!--.*?--)>", re.S)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()]*\))+(?:\s+\"[^\"]*\")?\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_EMPHASIS = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_MD_CODE = re.compile(r"`+([^`]+)`+")
+_MD_BLOCK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)", re.M)
+_MD_RULE = re.compile(r"^\s{0,3}(?:[-*_]\s*){3,}$", re.M)
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~>])")
+_BARE_URL = re.compile(r"\(?\bhttps?://\S+\)?")
+
+
+def prose(text: str | None) -> str:
+    """``text`` with Markdown and HTML markup removed and entities decoded; paragraphs kept."""
+    import html
+
+    if not text:
+        return ""
+    # escaped characters are literal: hide them from the patterns, restore them at the end
+    s = _MD_ESCAPE.sub(lambda m: chr(0xF0000 + ord(m.group(1))), text)
+    s = _TAG.sub(" ", s)
+    s = html.unescape(s)
+    s = _MD_RULE.sub("", s)
+    s = _MD_IMAGE.sub(r"\1", s)
+    s = _MD_LINK.sub(r"\1", s)
+    s = _MD_REF_LINK.sub(r"\1", s)
+    s = _MD_CODE.sub(r"\1", s)
+    for _ in range(2):  # "***x***" is strong inside emphasis
+        s = _MD_EMPHASIS.sub(lambda m: m.group(2) if m.group(1) else m.group(4), s)
+    s = _MD_BLOCK.sub("", s)
+    s = _BARE_URL.sub("", s)
+    s = re.sub("[\U000F0000-\U000F00FF]", lambda m: chr(ord(m.group(0)) - 0xF0000), s)
+    return "\n".join(re.sub(r"[ \t]+", " ", ln).strip() for ln in s.split("\n"))

@@ -33,9 +33,9 @@ from newsroom.reddit.load import (
     mark_thread_read,
     record_outcome,
     store_self_posts,
+    store_thread_comments,
     threads_to_read,
     unlinked_posts,
-    upsert_comments,
     upsert_posts,
     upsert_snapshots,
 )
@@ -81,20 +81,27 @@ def _capture(engine: Engine, store: CaptureStore, body: bytes, url: str, status:
 
 
 def _read_json(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
-    posts: list[RedditPost] = []
-    pages = client.iter_listing(sub.name, sub.listing, limit=sub.limit, time_filter=sub.time_filter)
-    while True:
-        try:
-            resp, page = next(pages)
-        except StopIteration:
-            break
-        except RedditError as exc:
-            rlog.add(exc.url or "", exc.status, error=exc.reason)
-            raise
-        rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
-        _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
-        posts.extend(page.posts)
-    return posts[: sub.limit]
+    """Up to ``limit`` posts from each configured listing, merged: a post listed in
+    several (hot and new) is kept once, in the place it first appeared. A listing
+    that fails fails the subreddit (a partial read would look like posts vanishing)."""
+    merged: dict[str, RedditPost] = {}
+    for listing in sub.listing:
+        posts: list[RedditPost] = []
+        pages = client.iter_listing(sub.name, listing, limit=sub.limit, time_filter=sub.time_filter)
+        while True:
+            try:
+                resp, page = next(pages)
+            except StopIteration:
+                break
+            except RedditError as exc:
+                rlog.add(exc.url or "", exc.status, error=exc.reason)
+                raise
+            rlog.add(resp.url, resp.status, len(resp.body), resp.elapsed_ms)
+            _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
+            posts.extend(page.posts)
+        for p in posts[: sub.limit]:
+            merged.setdefault(p.id, p)
+    return list(merged.values())
 
 
 def _read_rss(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
@@ -255,7 +262,7 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
                 continue
             _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
             with engine.begin() as conn:
-                counts["comments"] += upsert_comments(conn, thread.comments, now=now)
+                counts["comments"] += store_thread_comments(conn, post.id, thread.comments, now=now)
                 mark_thread_read(conn, post.id, post.num_comments or 0, now=now)
             counts["threads"] += 1
 

@@ -14,13 +14,18 @@ work per article depends on how many articles share its keys, not on the size
 of the archive.
 
 How it stays order-independent: every decision is a symmetric function of a
-*pair* of articles (``is_near_duplicate``, ``story_similarity``) and candidate
-lookup is symmetric too (whichever of two articles comes second finds the
-first). So the set of links is the same whatever the order of runs, and
-duplicate groups and stories are the connected components of those links:
+*pair* of articles (``is_near_duplicate``, ``story_similarity``, summed in a
+fixed order) and candidate lookup finds every qualifying pair from either side:
+all articles sharing an LSH bucket, all articles in the window sharing
+``MIN_SHARED_INDEX_TERMS`` index terms, with no cap (a cap ranks candidates
+against the rest of the archive, so the later article of a pair could miss the
+earlier one). Chunks run one at a time (``_one_writer``), so no pair falls
+between two concurrent transactions. So the set of links is the same whatever
+the order of runs and the batch sizes, and duplicate groups and stories are the
+connected components of those links:
 
 - a duplicate group's original is its earliest member by (published_at or
-  first_seen_at, id); every other member gets ``duplicate_of`` = original and
+  first_seen_at, canonical_url); every other member gets ``duplicate_of`` = original and
   ``duplicate_kind`` exact/near. When an earlier copy arrives late, the group is
   re-pointed at it.
 - a story is a component of story links (and duplicate links). A new article
@@ -37,34 +42,22 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import numpy as np
 from scipy.cluster.hierarchy import DisjointSet
 from sqlalchemy import Engine, delete, func, inspect, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
-from newsroom.dedup.terms import (
-    INDEX_TERMS,
-    MIN_SHARED_INDEX_TERMS,
-    cosine,
-    headline,
-    index_terms,
-    story_similarity,
-    story_threshold,
-    term_vector,
+from newsroom.dedup.links import (
+    ArticleFeatures,
+    Neighbour,
+    article_features,
+    near_duplicate_links,
+    story_links,
 )
-from newsroom.dedup.text import (
-    band_keys,
-    is_near_duplicate,
-    minhash_signature,
-    signature_bytes,
-    signature_from_bytes,
-    text_hash,
-    words,
-)
+from newsroom.dedup.terms import MIN_SHARED_INDEX_TERMS, cosine
+from newsroom.dedup.text import band_keys, signature_bytes, signature_from_bytes
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema import Article, utcnow
 from newsroom.warehouse.schema.stories import (
@@ -80,65 +73,23 @@ log = logging.getLogger(__name__)
 
 PARAMS_VERSION = 1
 CHUNK = 500
-MIN_EXACT_WORDS = 15  # a paywall stub ("Subscribe to continue") is not a duplicate of another stub
-MAX_DUP_CANDIDATES = 200
-MAX_STORY_CANDIDATES = 200
 REPRESENTATIVE_SAMPLE = 100
-TITLE_TERMS = 16
 IN_CHUNK = 900  # bound parameters per IN (…) list, well under SQLite's limit
+LOCK_KEY = 0x6E7273746F7279  # "nrstory": the PostgreSQL advisory lock of this stage
 
 
-@dataclass
-class ArticleFeatures:
-    """What the comparisons need from one article (stored in ``article_signatures``)."""
+def _one_writer(conn: Connection) -> None:
+    """Hold this stage's lock until the transaction ends.
 
-    id: int
-    at: datetime
-    outlet: str | None
-    title: str | None
-    text_hash: str | None
-    signature: np.ndarray | None
-    shingle_count: int
-    vector: dict[str, float]
-    title_vector: dict[str, float]
-    terms: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[datetime, int]:
-        return (self.at, self.id)
-
-
-def _outlet(outlet: str | None, sitename: str | None, canonical_url: str | None) -> str | None:
-    if outlet:
-        return outlet[:200]
-    if sitename:
-        return sitename[:200]
-    host = (urlsplit(canonical_url or "").hostname or "").removeprefix("www.")
-    return host or None
-
-
-def article_features(row) -> ArticleFeatures:
-    """Features of one ``articles`` row (id, title, text, description, language, outlet,
-    sitename, canonical_url, published_at, first_seen_at). Pure: same row, same features."""
-    body_text = row.text or row.description or ""
-    tokens = words(body_text)
-    sig, n_shingles = minhash_signature(tokens)
-    exact = text_hash(body_text) if len(tokens) >= MIN_EXACT_WORDS else None
-    vector = term_vector(None, row.language, tokens=words(row.title) + tokens if row.title else tokens)
-    title = headline(row.title)
-    title_vector = term_vector(title, row.language, limit=TITLE_TERMS) if title else {}
-    return ArticleFeatures(
-        id=row.id,
-        at=row.published_at or row.first_seen_at,
-        outlet=_outlet(row.outlet, row.sitename, row.canonical_url),
-        title=row.title,
-        text_hash=exact,
-        signature=sig,
-        shingle_count=n_shingles,
-        vector=vector,
-        title_vector=title_vector,
-        terms=index_terms(vector, INDEX_TERMS),
-    )
+    Links are found by looking up what is stored, so two chunks processed in
+    concurrent transactions would not see each other's articles and a pair split
+    across them would never be linked (two runs at once, a reprocess beside an
+    ingest). On PostgreSQL a transaction-scoped advisory lock serialises the
+    chunks; SQLite already has a single writer, and a chunk's lookups all come
+    after its first write, so they see everything committed before it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
 
 
 def _chunks(seq, n=IN_CHUNK):
@@ -153,14 +104,6 @@ def _select_in(conn: Connection, stmt_for, ids):
     for chunk in _chunks(ids):
         out.extend(conn.execute(stmt_for(chunk)).all())
     return out
-
-
-@dataclass
-class _Neighbour:
-    at: datetime
-    outlet: str | None
-    vector: dict[str, float]
-    title_vector: dict[str, float]
 
 
 def _has_entities(conn: Connection) -> bool:
@@ -219,20 +162,24 @@ def _duplicate_links(conn: Connection, feats: list[ArticleFeatures]) -> set[tupl
         for other in by_hash.get(f.text_hash, ()) if f.text_hash else ():
             if other != f.id:
                 links.add((min(f.id, other), max(f.id, other)))
-    # near: LSH buckets, then verification on the full signatures
+    # near: LSH buckets, then verification on the full signatures. Every article
+    # sharing a band bucket is a candidate, with no cap: a cap keeps *some* of an
+    # article's candidates, chosen relative to what else is stored, so a pair could
+    # be found from one side and not the other, and the groups would depend on
+    # which article came first (issue 13).
     candidates: dict[int, set[int]] = {}
     for f in feats:
         if f.signature is None:
             continue
-        keys = band_keys(f.signature)
-        wanted = {bucket: band for band, bucket in keys}
-        rows = conn.execute(
-            select(LshBand.article_id, LshBand.bucket, LshBand.band)
-            .where(LshBand.bucket.in_(list(wanted)), LshBand.article_id != f.id)
-            .order_by(LshBand.article_id).limit(MAX_DUP_CANDIDATES * 4)).all()
-        cands = sorted({aid for aid, bucket, band in rows if wanted.get(bucket) == band})[:MAX_DUP_CANDIDATES]
+        wanted = {bucket: band for band, bucket in band_keys(f.signature)}
+        cands: set[int] = set()
+        for bucket_chunk in _chunks(list(wanted)):
+            rows = conn.execute(
+                select(LshBand.article_id, LshBand.bucket, LshBand.band)
+                .where(LshBand.bucket.in_(bucket_chunk), LshBand.article_id != f.id)).all()
+            cands.update(aid for aid, bucket, band in rows if wanted.get(bucket) == band)
         if cands:
-            candidates[f.id] = set(cands)
+            candidates[f.id] = cands
     need = {c for cs in candidates.values() for c in cs}
     sigs: dict[int, tuple[np.ndarray, int]] = {
         f.id: (f.signature, f.shingle_count) for f in feats if f.signature is not None}
@@ -242,58 +189,40 @@ def _duplicate_links(conn: Connection, feats: list[ArticleFeatures]) -> set[tupl
             .where(ArticleSignature.article_id.in_(c)), need):
         if blob is not None:
             sigs[aid] = (signature_from_bytes(blob), n)
-    for aid, cands in candidates.items():
-        sa, na = sigs[aid]
-        for other in cands:
-            if other not in sigs:
-                continue
-            sb, nb = sigs[other]
-            near, _ = is_near_duplicate(sa, na, sb, nb)
-            if near:
-                links.add((min(aid, other), max(aid, other)))
+    links |= near_duplicate_links(candidates, sigs)
     return links
 
 
 def _story_links(conn: Connection, feats: list[ArticleFeatures], window: timedelta,
                  use_entities: bool) -> dict[tuple[int, int], float]:
     """{(a, b): score} for pairs within ``window`` similar enough to be one story."""
+    # Candidates: every article in the window sharing at least MIN_SHARED_INDEX_TERMS
+    # index terms. The rule is symmetric (a fixed count, not one relative to either
+    # article's term count) and uncapped (a cap ranks candidates against the rest of
+    # the archive, so the later article of a pair could miss the earlier one); so
+    # each qualifying pair is found whichever of the two is processed second.
     cand: dict[int, list[int]] = {}
     for f in feats:
-        if not f.terms:
-            continue
-        need = min(MIN_SHARED_INDEX_TERMS, len(f.terms))
-        n = func.count().label("n")
+        if len(f.terms) < MIN_SHARED_INDEX_TERMS:
+            continue  # cannot share enough terms with anyone
         rows = conn.execute(
-            select(ArticleTerm.article_id, n)
+            select(ArticleTerm.article_id)
             .where(ArticleTerm.term.in_(f.terms), ArticleTerm.at >= f.at - window, ArticleTerm.at <= f.at + window,
                    ArticleTerm.article_id != f.id)
-            .group_by(ArticleTerm.article_id).having(func.count() >= need)
-            .order_by(n.desc(), ArticleTerm.article_id).limit(MAX_STORY_CANDIDATES)).all()
+            .group_by(ArticleTerm.article_id).having(func.count() >= MIN_SHARED_INDEX_TERMS)
+            .order_by(ArticleTerm.article_id)).all()
         if rows:
             cand[f.id] = [r[0] for r in rows]
-    neighbours: dict[int, _Neighbour] = {f.id: _Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
+    neighbours: dict[int, Neighbour] = {f.id: Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
     need_ids = {c for cs in cand.values() for c in cs} - neighbours.keys()
     for aid, at, outlet, vec, tvec in _select_in(conn, lambda c: select(
             ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.outlet, ArticleSignature.vector,
             ArticleSignature.title_vector).where(ArticleSignature.article_id.in_(c)), need_ids):
-        neighbours[aid] = _Neighbour(at, outlet, vec or {}, tvec or {})
+        neighbours[aid] = Neighbour(at, outlet, vec or {}, tvec or {})
     ents: dict[int, dict[str, float]] = {}
     if use_entities and cand:
         ents = _entity_weights(conn, set(cand) | {c for cs in cand.values() for c in cs})
-    hours = window.total_seconds() / 3600.0
-    links: dict[tuple[int, int], float] = {}
-    for aid, cs in cand.items():
-        a = neighbours[aid]
-        for other in cs:
-            b = neighbours.get(other)
-            if b is None:
-                continue
-            apart = abs((a.at - b.at).total_seconds()) / 3600.0
-            score = story_similarity(a.vector, a.title_vector, b.vector, b.title_vector, apart, hours,
-                                     ents.get(aid), ents.get(other))
-            if score >= story_threshold(a.outlet, b.outlet):
-                links[(min(aid, other), max(aid, other))] = score
-    return links
+    return story_links(cand, neighbours, ents, window.total_seconds() / 3600.0)
 
 
 def _resolve_duplicates(conn: Connection, feats: list[ArticleFeatures], links: set[tuple[int, int]]) -> None:
@@ -317,15 +246,18 @@ def _resolve_duplicates(conn: Connection, feats: list[ArticleFeatures], links: s
     for a, b in sorted(links):
         if a in members and b in members:
             ds.merge(a, b)
-    info = {aid: (at, h) for aid, at, h in _select_in(conn, lambda c: select(
-        ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.text_hash)
+    info = {aid: (at, h, url) for aid, at, h, url in _select_in(conn, lambda c: select(
+        ArticleSignature.article_id, ArticleSignature.at, ArticleSignature.text_hash, Article.canonical_url)
+        .join(Article, Article.id == ArticleSignature.article_id)
         .where(ArticleSignature.article_id.in_(c)), members)}
     current = {aid: (dup, kind) for aid, dup, kind in _select_in(conn, lambda c: select(
         Article.id, Article.duplicate_of, Article.duplicate_kind).where(Article.id.in_(c)), members)}
     for group in ds.subsets():
         if len(group) < 2:
             continue
-        original = min(group, key=lambda a: (info[a][0], a))
+        # Ties on the date (syndicated copies often carry the same timestamp) go to the
+        # canonical URL, not the id: ids follow arrival order, URLs don't.
+        original = min(group, key=lambda a: (info[a][0], info[a][2], a))
         for aid in sorted(group):
             want = (None, None) if aid == original else (
                 original, "exact" if info[aid][1] and info[aid][1] == info[original][1] else "near")
@@ -493,6 +425,7 @@ def process_articles(engine: Engine, article_ids: list[int] | None = None, *, wi
     ordered = [r[0] for r in sorted(keyed, key=_key)]
     for chunk in _chunks(ordered, CHUNK):
         with engine.begin() as conn:
+            _one_writer(conn)
             rows = conn.execute(select(*_ARTICLE_COLUMNS).where(Article.id.in_(chunk))).all()
             order = {aid: i for i, aid in enumerate(chunk)}
             rows.sort(key=lambda r: order[r.id])
@@ -511,6 +444,7 @@ def recompute_stories(engine: Engine, since: datetime, until: datetime, *, windo
     copy outside the range is left pointing at a stale original.
     """
     with engine.begin() as conn:
+        _one_writer(conn)
         ids = set(conn.execute(select(Article.id).where(or_(
             (Article.published_at >= since) & (Article.published_at < until),
             Article.published_at.is_(None) & (Article.first_seen_at >= since) & (Article.first_seen_at < until),

@@ -4,7 +4,8 @@
   known ``article_id`` are never overwritten;
 * ``reddit_snapshots`` on ``(post_id, run_key)``: a rerun of the same run
   overwrites its own snapshot, a new run adds one;
-* ``reddit_comments`` on ``id``: scores and ranks refreshed in place;
+* ``reddit_comments`` on ``id``: scores and ranks refreshed in place; a comment
+  that left the thread's top N keeps its row with rank 0;
 * ``sources`` on ``name`` (``reddit:<Sub>``) with the fetch state, and
   ``source_runs`` on ``(run_id, source_id)`` with the outcome of the run.
 """
@@ -110,6 +111,19 @@ def upsert_comments(conn: Connection, comments: Iterable[RedditComment], now: da
     upsert(conn, CommentRow, rows, keys=["id"],
            update=["parent_id", "depth", "author", "body", "score", "rank", "last_seen_at"])
     return len(rows)
+
+
+def store_thread_comments(conn: Connection, post_id: str, comments: Iterable[RedditComment],
+                          now: datetime | None = None) -> int:
+    """Store a thread's current top N (``comments``, ranked 1..N by the parser).
+
+    Every comment of the thread loses its rank first, so one that dropped out of
+    the top N keeps its row (body, last score) with rank 0, and the ranks above 0
+    are exactly this read's 1..N (unique per thread, also by index). Clearing before
+    upserting also lets two comments swap ranks without a transient clash.
+    """
+    conn.execute(update(CommentRow).where(CommentRow.post_id == post_id, CommentRow.rank != 0).values(rank=0))
+    return upsert_comments(conn, comments, now=now)
 
 
 def mark_thread_read(conn: Connection, post_id: str, num_comments: int, now: datetime | None = None) -> None:

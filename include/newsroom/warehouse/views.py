@@ -14,7 +14,8 @@ not do for a raw ``SELECT * FROM v_articles``.
 ``day_rows`` is "what belongs to local day D" for each view, the same rule the
 digest uses: articles and mentions by ``dated_at`` (published, else first seen)
 in ``[D 00:00, D+1 00:00)`` local; stories that have an article of that day;
-digest items of day D; Reddit threads created (else first seen) that day.
+digest items of day D; Reddit threads created (else first seen) that day; entity figures
+observed on day D.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -90,8 +92,20 @@ v_reddit_threads = Table(
     Column("num_comments", Integer), Column("upvote_ratio", Float), Column("engagement_at", UTCDateTime),
 )
 
+# Entity figures over time (migration 0007_i16_entity_metrics): good observations only, with the
+# change over 1/7/30 days and whether the row is the subject's latest figure.
+v_entity_metrics = Table(
+    "v_entity_metrics", metadata,
+    Column("entity_id", String(120)), Column("entity_name", String(200)), Column("service", String(20)),
+    Column("subject", String(300)), Column("metric", String(40)), Column("day", Date), Column("value", BigInteger),
+    Column("value_text", Text), Column("status", String(20)), Column("link", Text), Column("source_url", Text),
+    Column("observed_at", UTCDateTime), Column("is_latest", Boolean), Column("change_1d", BigInteger),
+    Column("change_7d", BigInteger), Column("change_30d", BigInteger),
+)
+
 CONSUMER_VIEWS: dict[str, Table] = {t.name: t for t in
-                                    (v_articles, v_stories, v_digest_items, v_entity_mentions, v_reddit_threads)}
+                                    (v_articles, v_stories, v_digest_items, v_entity_mentions, v_reddit_threads,
+                                     v_entity_metrics)}
 # The order a day's export writes them in, and the order a column's key sorts by.
 _ORDER = {
     "v_articles": ("dated_at", "article_id"),
@@ -99,6 +113,7 @@ _ORDER = {
     "v_digest_items": ("beat", "rank"),
     "v_entity_mentions": ("article_id", "entity_id"),
     "v_reddit_threads": ("dated_at", "post_id"),
+    "v_entity_metrics": ("entity_id", "subject", "metric"),
 }
 
 
@@ -108,9 +123,9 @@ def day_query(name: str, day: date, tz: ZoneInfo | str, beat: str | None = None)
 
     t = CONSUMER_VIEWS[name]
     start, end = day_window(day, tz)
-    if name == "v_digest_items":
+    if name in ("v_digest_items", "v_entity_metrics"):
         cond = t.c.day == day
-        if beat is not None:
+        if beat is not None and "beat" in t.c:
             cond = and_(cond, t.c.beat == beat)
     elif name == "v_stories":
         cond = t.c.story_id.in_(select(v_articles.c.story_id).where(

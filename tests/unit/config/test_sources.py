@@ -53,3 +53,30 @@ def test_settings_from_environment(monkeypatch, tmp_path):
     assert s.resolved_warehouse_url == f"sqlite:///{tmp_path.resolve()}/warehouse.db"
     assert s.host_allowed("http://127.0.0.1:9/x") and not s.host_allowed("https://evil.test/")
     assert s.allow_private_networks is False
+
+
+def test_subreddit_listings_one_or_several(tmp_path):
+    src = load_sources(write(tmp_path, "reddit:\n  subreddits:\n    - {name: LocalLLaMA, listing: [hot, new]}\n"
+                                       "    - {name: OpenAI, listing: top}\n    - {name: singularity}\n"))
+    assert [s.listing for s in src.reddit.subreddits] == [("hot", "new"), ("top",), ("hot",)]
+
+
+@pytest.mark.parametrize("value, needle", [
+    ("[hot, hot]", "listing 'hot' is given twice"),
+    ("[]", "at least one listing"),
+    ("[hot, best]", "'best' is not a listing: use new, hot, top, rising"),
+    ("controversial", "'controversial' is not a listing: use new, hot, top, rising (or a list of them)"),
+])
+def test_bad_listings_name_the_entry_and_field(tmp_path, value, needle):
+    p = write(tmp_path, f"reddit:\n  subreddits:\n    - {{name: LocalLLaMA, listing: {value}}}\n")
+    with pytest.raises(ConfigError) as e:
+        load_sources(p)
+    msg = str(e.value)
+    assert "subreddits[0]" in msg and "listing" in msg and needle in msg
+
+
+def test_one_subreddit_twice_points_at_the_listing_list(tmp_path):
+    p = write(tmp_path, "reddit:\n  subreddits:\n    - {name: LocalLLaMA, listing: hot}\n"
+                        "    - {name: localllama, listing: new}\n")
+    with pytest.raises(ConfigError, match=r"listed twice.*listing: \[hot, new\]"):
+        load_sources(p)

@@ -50,3 +50,22 @@ def test_same_outlet_needs_more_and_headline_drops_site_name():
     assert story_threshold("Billboard", "billboard") > story_threshold("Billboard", "Rolling Stone")
     assert headline("Doobie Brothers reunite | Billboard") == "Doobie Brothers reunite"
     assert headline("Meta launches Muse Spark") == "Meta launches Muse Spark"
+
+
+def test_pair_scores_are_exactly_symmetric():
+    """Bit-for-bit: a pair at the threshold must land on the same side whichever
+    article is processed second (plain sums in dict order are not associative)."""
+    import random
+
+    from newsroom.dedup.terms import cosine, story_similarity, weighted_jaccard
+
+    rng = random.Random(3)
+    for _ in range(200):
+        terms = [f"t{i}" for i in range(80)]
+        a = {t: rng.random() / 7 for t in rng.sample(terms, 64)}
+        b = {t: rng.random() / 7 for t in rng.sample(terms, 64)}
+        b_reordered = dict(reversed(list(b.items())))
+        assert cosine(a, b) == cosine(b, a) == cosine(b_reordered, a)
+        assert weighted_jaccard(a, b) == weighted_jaccard(b_reordered, a)
+        assert story_similarity(a, {}, b, {}, 5.0, 72.0, a, b) == story_similarity(b_reordered, {}, a, {}, 5.0, 72.0,
+                                                                                   b, a)

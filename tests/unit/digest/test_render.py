@@ -31,19 +31,23 @@ def _body(note: str) -> str:
 
 def _digest(headline=HOSTILE, summary=HOSTILE, url="javascript:alert(1)"):
     item = {
-        "rank": 1, "headline": headline, "category": HOSTILE, "summary": summary, "outlet_count": 2,
-        "sources": [{"n": 1, "outlet": HOSTILE, "title": HOSTILE, "url": url},
-                    {"n": 2, "outlet": "Ars", "title": "ok", "url": "https://a.example/p?q=(1)&r=<2> x"}],
-        "key_figures": [{"value": HOSTILE, "context": HOSTILE, "refs": "[1]"}],
+        "rank": 1, "headline": headline, "category": HOSTILE, "tldr": [{"text": summary, "refs": "[1]", "end": HOSTILE}],
+        "outlet_count": 2, "source_count": 2, "first_reported": HOSTILE, "new_outlets": [HOSTILE], "new_sources": 1,
+        "sources": [{"n": 1, "outlet": HOSTILE, "title": HOSTILE, "url": url, "new": True,
+                     "also_carried_by": [HOSTILE]},
+                    {"n": 2, "outlet": "Ars", "title": "ok", "url": "https://a.example/p?q=(1)&r=<2> x", "new": False,
+                     "also_carried_by": []}],
+        "key_figures": [{"value": HOSTILE, "also": [HOSTILE], "context": HOSTILE, "refs": "[1]"}],
         "entity_links": [wikilink("Meta", HOSTILE)], "also_mentions": [HOSTILE],
         "reddit": [{"subreddit": HOSTILE, "score": 5, "num_comments": 2, "title": HOSTILE, "permalink": url,
                     "comments": [{"author": HOSTILE, "body": HOSTILE, "score": 1}]}],
-        "related": [],
+        "related": [], "related_via": [],
     }
     fm = front_matter({"title": HOSTILE, "date": date(2026, 4, 9).isoformat(), "tags": ["digest"]})
     return render("digest.md.j2", front_matter=fm, heading=HOSTILE, feeds_checked=1, subreddits_checked=1,
                   articles_count=2, stories_count=1, window_label=HOSTILE, items=[item],
-                  also=[{"headline": HOSTILE, "outlets": [HOSTILE], "url": url}])
+                  also=[{"headline": HOSTILE, "outlets": [HOSTILE], "url": url, "first_reported": HOSTILE}],
+                  elsewhere=[{"headline": HOSTILE, "outlets": [HOSTILE], "url": url}])
 
 
 def test_front_matter_is_one_yaml_mapping_with_only_our_keys():
@@ -72,8 +76,8 @@ def test_no_html_no_wikilinks_no_unsafe_links_in_body():
 def test_untrusted_headline_cannot_start_new_blocks():
     body = _body(_digest(headline="# Fake heading\n\n- fake list", summary="> quote\n1. item"))
     headings = [t for t in _tokens(body) if t.type == "heading_open"]
-    # only the template's own headings: the digest title, the story and "Also today"
-    assert len(headings) == 3
+    # only the template's own headings: the digest title, the story, "Also today" and "Elsewhere"
+    assert len(headings) == 4
     assert "\\# Fake heading - fake list" in body
 
 

@@ -28,10 +28,14 @@ def test_figure_patterns():
 
 def test_key_figures_from_the_seeds(seeds):
     figs = key_figures(_seeds(seeds), ENTS, limit=5)
-    by_key = {figure_key(f.value): f for f in figs}
+    by_key = {figure_key(v): f for f in figs for v in [f.value, *f.also]}
     assert figure_key("$14.3 billion") in by_key and figure_key("49%") in by_key
+    # "$14.3 billion … for a 49 percent stake": one sentence, one line, both figures
+    assert by_key[figure_key("$14.3 billion")] is by_key[figure_key("49%")]
     assert len(by_key[figure_key("$14.3 billion")].article_ids) >= 2  # corroborated by two outlets
     assert by_key[figure_key("$14.3 billion")].entity_id in {"scale-ai", "meta"}
+    contexts = [" ".join(f.context.split()) for f in figs]
+    assert len(contexts) == len(set(contexts))  # no sentence shown twice
     assert any(f.value.startswith("52 on the Artificial Analysis Intelligence Index") for f in figs)
     # corroborated figures lead
     assert len(figs[0].article_ids) >= len(figs[-1].article_ids)

@@ -35,7 +35,8 @@ def test_version_prefix_does_not_match_longer_version(m):
 def test_meta_company_vs_word(m):
     assert ids(m, "Meta launched it. This is so meta.") == ["meta"]
     assert ids(m, "A Meta-analysis of meta-analyses") == []
-    assert ids(m, "MetaGPT, Metaphor and metaflow; see ai.meta.com") == []
+    # MetaGPT and Metaflow are tracked projects of their own (issue 16), never Meta
+    assert ids(m, "MetaGPT, Metaphor and metaflow; see ai.meta.com") == ["metagpt", "metaflow"]
     assert ids(m, "META shares rose") == ["meta"]
 
 

@@ -51,8 +51,8 @@ def test_seeds_tagged_with_the_story_and_its_rivals(m, seeds):
         tags = {t.entity_id: t for t in tag_document(m, title, body)}
         direct = {k for k, t in tags.items() if t.implied_by is None}
         assert SEED_MUST <= direct, (f.name, SEED_MUST - direct)
-        # The traps in these texts: none fires.
-        assert not direct & {"gemini", "claude", "metagpt", "google-tpu"}, f.name
+        # The traps in these texts: none fires ("MetaGPT" is a tracked project since issue 16, never Meta/GPT).
+        assert not direct & {"gemini", "claude", "google-tpu"}, f.name
         # Muse Spark is the subject: it outranks the rivals and ties or beats Llama.
         assert tags["muse-spark"].salience >= max(t.salience for k, t in tags.items() if k in RIVALS | {"llama"}), f.name
         rivals_seen |= direct & RIVALS

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -69,9 +69,13 @@ class RedditComment(Base):
     """One of the top-N comments of a thread (``t1``), the tree flattened:
     ``parent_id`` is the full Reddit name of the parent (``t3_…`` for a
     top-level comment, ``t1_…`` for a reply) and ``depth`` is 0 at top level.
-    ``rank`` is the position among the kept top N when last fetched."""
+    ``rank`` is the position in the thread's top N as of its latest read (1 = best);
+    0 once the comment has dropped out of it (the row stays, with its last score).
+    Ranks above 0 are unique per thread (partial unique index)."""
 
     __tablename__ = "reddit_comments"
+    __table_args__ = (Index("uq_reddit_comments_post_rank", "post_id", "rank", unique=True,
+                            sqlite_where=text("rank > 0"), postgresql_where=text("rank > 0")),)
 
     id: Mapped[str] = mapped_column(String(20), primary_key=True)  # base36, without "t1_"
     post_id: Mapped[str] = mapped_column(ForeignKey("reddit_posts.id", ondelete="CASCADE"), index=True)
