@@ -1,7 +1,7 @@
 """sources.retired_at: a source removed from the sources file is retired, not failing
 
-Revision ID: 0007_i11_retired
-Revises: 0006_views
+Revision ID: 0009_i11_retired
+Revises: 0008_comment_ranks
 
 A source no longer in the sources file keeps its row (articles and runs cite it) but
 is marked retired on the next run: not fetched, not counted as failing, shown apart
@@ -12,8 +12,8 @@ from alembic import op
 
 from newsroom.warehouse.schema.base import UTCDateTime
 
-revision = "0007_i11_retired"
-down_revision = "0006_views"
+revision = "0009_i11_retired"
+down_revision = "0008_comment_ranks"
 branch_labels = None
 depends_on = None
 
