@@ -7,16 +7,18 @@ package happen inside tasks so the file parses fast.
 
 from __future__ import annotations
 
+import logging
 import os
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 # Reddit failures that retrying within the run cannot fix (see docs/reddit.md).
 REDDIT_PERMANENT = ("forbidden", "not_found", "banned", "html_not_json", "invalid_json", "oauth_failed",
                     "unauthorized")
+log = logging.getLogger(__name__)
 ARTICLES_ASSET = Asset(name="newsroom_articles", uri="newsroom://warehouse/articles")
 
 DOC = """
@@ -24,8 +26,10 @@ DOC = """
 Hourly (``NEWSROOM_INGEST_SCHEDULE``): one mapped task per enabled feed and per subreddit
 (map index = source name), then enrichment (entity tags, duplicates, stories) over the
 new articles, then a summary row in ``pipeline_runs``. A failing source fails only its own
-task; its reason is in ``sources.last_error`` and ``source_runs``. Sources in backoff are
-skipped unless the **force** param is set.
+task; its reason is in ``sources.last_error`` and ``source_runs``. Scheduled runs skip sources
+in backoff; a **manual trigger** (this form) fetches them anyway, and **force** also fetches
+sources the pipeline disabled. The run is red when no source succeeded, or when more than the
+sources file's `health.max_failed_share` of them failed (the summarize log says which).
 
 **Reprocess mode** (Trigger → mode = `reprocess`, since/until = local days, both included):
 fetches nothing; re-extracts the range's articles from the raw captures, re-tags them with the
@@ -69,10 +73,46 @@ def _mode(ctx, params) -> str:
     return "reprocess" if _is_backfill(ctx) or (params or {}).get("mode") == "reprocess" else "ingest"
 
 
-def _force_fetch(params, try_number: int) -> bool:
-    """Fetch despite the source's backoff: on the **force** param, and on an Airflow
-    retry of this run (the source's backoff is meant for later runs, not this one)."""
-    return bool((params or {}).get("force")) or try_number > 1
+def _is_manual(ctx) -> bool:
+    run_type = getattr(ctx.get("dag_run"), "run_type", None)
+    return str(getattr(run_type, "value", run_type)) == "manual"
+
+
+def _ignore_backoff(ctx, try_number: int) -> bool:
+    """Fetch a source in backoff: on a manual trigger (someone wants it now), and on an
+    Airflow retry of this run (the backoff is meant for later runs, not this one; the
+    server's Retry-After is honoured by not retrying, see ``_source_failed``)."""
+    return _is_manual(ctx) or try_number > 1
+
+
+@contextmanager
+def _honest_failures():
+    """Turn the pipeline's exceptions into the task state they deserve: an error no retry
+    can fix (config error, unknown schema) fails at once without retries; a systemic one
+    (warehouse down, extraction pool broken) fails with one line, and Airflow retries."""
+    try:
+        yield
+    except Exception as exc:
+        from newsroom.pipeline.outcome import is_permanent, is_systemic
+
+        if is_permanent(exc):
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
+        if is_systemic(exc):
+            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+        raise
+
+
+def _source_failed(exc, ti) -> BaseException:
+    """The exception an ingest task raises for a failed source: no retry for what a retry
+    cannot fix, nor when the server asked us to wait longer than the retry would."""
+    if exc.permanent:
+        return AirflowFailException(str(exc))
+    retry_delay = getattr(getattr(ti, "task", None), "retry_delay", None) or timedelta(0)
+    if exc.retry_after_s and timedelta(seconds=exc.retry_after_s) > retry_delay:
+        when = exc.next_due_at.isoformat() if exc.next_due_at else "later"
+        return AirflowFailException(f"{exc}; the server asked for Retry-After {exc.retry_after_s:g} s, "
+                                    f"longer than the retry delay: not retried in this run, due again {when}")
+    return exc
 
 
 def _raise_if_subreddit_failed(name: str, result: dict) -> None:
@@ -114,7 +154,9 @@ def _run_id() -> str:
     },
     params={
         "force": Param(False, type="boolean", title="Force",
-                       description="Fetch every enabled source now, ignoring backoff."),
+                       description="Fetch every enabled source now, also those the pipeline disabled (gone). "
+                                   "A manual trigger from this form ignores backoff even without Force; "
+                                   "scheduled runs honour it."),
         "mode": Param("ingest", type="string", enum=["ingest", "reprocess"], title="Mode",
                       description="ingest: fetch feeds and subreddits. reprocess: no network; rework "
                                   "since..until from the raw captures."),
@@ -142,12 +184,14 @@ def newsroom_ingest():
         from newsroom.pipeline.ingest import due_feed_sources, sync_sources
         from newsroom.warehouse import open_warehouse
 
-        settings = _settings()
-        sources = load_sources(settings.sources)
-        engine = open_warehouse(settings.resolved_warehouse_url)
-        sync_sources(engine, sources)
-        force = bool((params or {}).get("force"))
-        feeds = due_feed_sources(engine, sources, force=force)
+        ctx = get_current_context()
+        with _honest_failures():
+            settings = _settings()
+            sources = load_sources(settings.sources)
+            engine = open_warehouse(settings.resolved_warehouse_url)
+            sync_sources(engine, sources)
+            feeds = due_feed_sources(engine, sources, force=bool((params or {}).get("force")),
+                                     ignore_backoff=_is_manual(ctx))
         subs = [s.name for s in sources.reddit.subreddits if s.enabled]
         return {"feeds": feeds, "subreddits": subs}
 
@@ -167,12 +211,11 @@ def newsroom_ingest():
         ctx = get_current_context()
         ctx["source_name"] = name
         try:
-            return run(name, settings=_settings(), run_id=_run_id(),
-                       force=_force_fetch(params, ctx["ti"].try_number))
+            with _honest_failures():
+                return run(name, settings=_settings(), run_id=_run_id(), force=bool((params or {}).get("force")),
+                           ignore_backoff=_ignore_backoff(ctx, ctx["ti"].try_number))
         except SourceFailed as exc:
-            if exc.permanent:
-                raise AirflowFailException(str(exc)) from None  # retrying won't help
-            raise
+            raise _source_failed(exc, ctx["ti"]) from None
 
     @task(map_index_template="{{ source_name }}", pool="reddit_api")
     def ingest_subreddit(name: str) -> dict:
@@ -181,7 +224,8 @@ def newsroom_ingest():
 
         ctx = get_current_context()
         ctx["source_name"] = f"r/{name}"
-        result = run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
+        with _honest_failures():
+            result = run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
         _raise_if_subreddit_failed(name, result)
         return result
 
@@ -190,7 +234,8 @@ def newsroom_ingest():
         """Tags, duplicates and stories for every article not processed yet."""
         from newsroom.pipeline.process import process_new_articles
 
-        return process_new_articles(settings=_settings())
+        with _honest_failures():
+            return process_new_articles(settings=_settings())
 
     @task(max_active_tis_per_dag=1)  # one reprocessing at a time: ranges may share stories
     def reprocess(params=None) -> dict:
@@ -216,11 +261,12 @@ def newsroom_ingest():
             if until < since:
                 raise AirflowFailException(f"'until' {until} is before 'since' {since}")
             days = days_in_range(since, until) if params.get("regenerate_digests") else []
-        engine = open_warehouse(settings.resolved_warehouse_url)
-        counts = reprocess_range(engine, since, until, settings=settings,
-                                 re_extract=bool(params.get("re_extract", True)),
-                                 re_dedup=bool(params.get("re_dedup", True)),
-                                 re_tag=bool(params.get("re_tag", True)))
+        with _honest_failures():
+            engine = open_warehouse(settings.resolved_warehouse_url)
+            counts = reprocess_range(engine, since, until, settings=settings,
+                                     re_extract=bool(params.get("re_extract", True)),
+                                     re_dedup=bool(params.get("re_dedup", True)),
+                                     re_tag=bool(params.get("re_tag", True)))
         return {**counts, "days": [d.isoformat() for d in days]}
 
     @task
@@ -230,21 +276,47 @@ def newsroom_ingest():
         return [{"conf": {"day": d}, "trigger_run_id": f"reprocess__{d}__{run_id}"[:250]}
                 for d in reprocessed.get("days", [])]
 
+    @task(map_index_template="{{ digest_day }}")
+    def regenerate_digests(request: dict):
+        """Trigger one newsroom_digest run (what TriggerDagRunOperator does in Airflow 3: the
+        task runner turns this exception into a trigger request to the API server). A task
+        rather than the operator because importing the operator at parse time pulls
+        airflow.api.common.trigger_dag and the ORM models (~0.25 s per parse)."""
+        from airflow.sdk.exceptions import DagRunTriggerException
+
+        get_current_context()["digest_day"] = request["conf"]["day"]
+        raise DagRunTriggerException(
+            trigger_dag_id="newsroom_digest", dag_run_id=request["trigger_run_id"], conf=request["conf"],
+            logical_date=datetime.now(timezone.utc), reset_dag_run=False, skip_when_already_exists=True,
+            wait_for_completion=False, allowed_states=["success"], failed_states=["failed"], poke_interval=60,
+            deferrable=False)
+
     @task(trigger_rule="all_done", outlets=[ARTICLES_ASSET])
     def summarize(enriched: dict | None = None, reprocessed: dict | None = None):
-        """One ``pipeline_runs`` row with the run's counts; emits the articles asset."""
+        """One ``pipeline_runs`` row with the run's counts; emits the articles asset.
+
+        The run's last task, so it decides the run's colour: it fails when no source
+        succeeded or too many failed (``health.max_failed_share`` in the sources file)."""
         from newsroom.config import load_sources
         from newsroom.pipeline.ingest import summarize_run
+        from newsroom.pipeline.outcome import judge_run
         from newsroom.warehouse import open_warehouse
 
         ctx = get_current_context()
         settings = _settings()
-        engine = open_warehouse(settings.resolved_warehouse_url)
-        summary = summarize_run(engine, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
-                                interval_start=ctx.get("data_interval_start"),
-                                interval_end=ctx.get("data_interval_end"))
+        with _honest_failures():
+            sources = load_sources(settings.sources)
+            engine = open_warehouse(settings.resolved_warehouse_url)
+            summary = summarize_run(engine, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],
+                                    interval_start=ctx.get("data_interval_start"),
+                                    interval_end=ctx.get("data_interval_end"))
+        if _mode(ctx, ctx.get("params")) == "ingest":
+            verdict = judge_run(summary, max_failed_share=sources.health.max_failed_share)
+            if not verdict.ok:
+                raise AirflowFailException(verdict.message)  # a retry would count the same rows
+            log.info("sources: %s", verdict.message)
         end = ctx.get("data_interval_end") or datetime.now(timezone.utc)
-        day = end.astimezone(load_sources(settings.sources).tz).date()  # the local day the run ended in
+        day = end.astimezone(sources.tz).date()  # the local day the run ended in
         extra = {"run_id": ctx["run_id"], "mode": _mode(ctx, ctx.get("params")), "day": day.isoformat(),
                  "new_articles": summary["new_articles"], "sources_ok": summary["sources_ok"],
                  "sources_failed": summary["sources_failed"]}
@@ -262,10 +334,7 @@ def newsroom_ingest():
     [feeds, subs] >> enriched
     reprocessed = reprocess()
     enriched >> reprocessed
-    TriggerDagRunOperator.partial(
-        task_id="regenerate_digests", trigger_dag_id="newsroom_digest", wait_for_completion=False,
-        skip_when_already_exists=True,
-    ).expand_kwargs(digest_requests(reprocessed))
+    regenerate_digests.expand(request=digest_requests(reprocessed))
     summarize(enriched, reprocessed)
 
 

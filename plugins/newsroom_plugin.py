@@ -2,8 +2,8 @@
 
 - ``fastapi_apps``: :func:`newsroom_ui.create_app` mounted at ``/newsroom`` on the
   API server, over the warehouse of the ``NEWSROOM_*`` settings.
-- ``external_views``: a "Newsroom" entry in the UI's Plugins menu that shows the
-  page in the Airflow frame (route ``/plugin/newsroom``).
+- ``external_views``: a "Newsroom" item in the UI's sidebar (``destination: nav``)
+  that shows the page in the Airflow frame (route ``/plugin/newsroom``).
 
 Airflow does not authenticate plugin apps (a mounted app inherits none of the
 API's dependencies), so every route here requires a logged-in Airflow user via

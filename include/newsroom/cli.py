@@ -1,5 +1,8 @@
 """``python -m newsroom COMMAND``: operator commands that need no Airflow.
 
+Run them with the project's interpreter from the project root, e.g.
+``.venv/bin/python -m newsroom check-config`` (``make setup`` puts ``include/`` on its path).
+
     python -m newsroom migrate            # upgrade the warehouse to the newest schema
     python -m newsroom check-config       # validate the sources and entities files
     python -m newsroom export --day 2026-04-09 --format parquet --out exports
@@ -31,8 +34,7 @@ def _cmd_check_config(args) -> int:
     s = get_settings()
     try:
         src = load_sources(s.sources)
-        print(f"{s.sources}: beat {src.beat!r}, {len(src.enabled_feeds())} enabled feeds, "
-              f"{len(src.reddit.subreddits)} subreddits")
+        print(f"{s.sources}: {describe_sources(src)}")
         try:
             from newsroom.config.entities import load_entities
         except ImportError:
@@ -43,6 +45,17 @@ def _cmd_check_config(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def describe_sources(src) -> str:
+    """What check-config says about a sources file: only what runs counts as followed."""
+    def part(total: int, active: int, noun: str, verb: str) -> str:
+        off = total - active
+        return f"{active} {noun} {verb}" + (f" ({off} disabled)" if off else "")
+
+    subs = src.reddit.subreddits
+    return (f"beat {src.beat!r}, {part(len(src.feeds), len(src.enabled_feeds()), 'feeds', 'enabled')}, "
+            f"{part(len(subs), sum(1 for x in subs if x.enabled), 'subreddits', 'followed')}")
 
 
 def _cmd_export(args) -> int:

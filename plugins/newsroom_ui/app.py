@@ -130,8 +130,11 @@ def create_app(warehouse_url: str | None = None, *, dependencies: Sequence[Any] 
     def overview() -> HTMLResponse:
         if (r := not_ready()) is not None:
             return r
-        sources = read(queries.source_health)
-        return page("overview.html", sources=sources, runs=read(queries.latest_runs, run_limit),
+        everything = read(queries.source_health)
+        # Retired sources (gone from the sources file) are history, not trouble: listed apart.
+        sources = [s for s in everything if s.state != "retired"]
+        retired = [s for s in everything if s.state == "retired"]
+        return page("overview.html", sources=sources, retired=retired, runs=read(queries.latest_runs, run_limit),
                     digests=read(queries.digests, digest_limit),
                     troubled=sum(1 for s in sources if s.state != "ok"))
 

@@ -37,11 +37,14 @@ class SourceHealth(BaseModel):
     consecutive_failures: int
     next_due_at: datetime | None
     disabled_reason: str | None
+    retired_at: datetime | None = None  # no longer in the sources file
     backlog: int = 0  # feed entries with a URL still waiting for their article (the per-run cap)
 
     @property
     def state(self) -> str:
-        """A one-word verdict for the page: disabled, failing (3+ in a row), degraded or ok."""
+        """A one-word verdict for the page: retired, disabled, failing (3+ in a row), degraded or ok."""
+        if self.retired_at is not None:
+            return "retired"
         if not self.enabled or self.disabled_reason:
             return "disabled"
         if self.consecutive_failures >= 3:
@@ -123,7 +126,7 @@ def source_health(conn: Connection) -> list[SourceHealth]:
             last_http_status=r["last_status"], last_run_status=r["run_status"], last_run_reason=r["run_reason"],
             last_error=r["last_error"], last_fetched_at=r["last_fetched_at"], last_success_at=r["last_success_at"],
             consecutive_failures=r["consecutive_failures"] or 0, next_due_at=r["next_due_at"],
-            disabled_reason=r["disabled_reason"], backlog=r["backlog"] or 0))
+            disabled_reason=r["disabled_reason"], retired_at=r.get("retired_at"), backlog=r["backlog"] or 0))
     return list(out.values())
 
 

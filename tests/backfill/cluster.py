@@ -38,14 +38,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ADMIN = ("admin", "admin")
+
+
 class AirflowCluster:
-    def __init__(self, home: Path, env: dict[str, str] | None = None, parallelism: int = 3,
-                 rest_api: bool = False):
-        """``rest_api=True`` also serves the public REST API (``/api/v2``) with a generated
-        admin password (``api()`` logs in like a user); by default only the execution API."""
+    """``rest=True`` serves the whole API (REST, UI) besides the execution API, with the
+    SimpleAuthManager user :data:`ADMIN`, and runs a ``dag-processor`` as ``make run`` does,
+    so runs are triggered and watched like a user would (:meth:`api`)."""
+
+    def __init__(self, home: Path, env: dict[str, str] | None = None, parallelism: int = 3, rest: bool = False):
         self.home = Path(home)
-        self.rest_api = rest_api
-        self.admin_password = secrets.token_urlsafe(12)
+        self.rest = rest
         self._token: str | None = None
         self.db = f"newsroom_af_{uuid.uuid4().hex[:10]}"
         self.port = free_port()
@@ -63,6 +66,7 @@ class AirflowCluster:
             # Airflow would derive asyncpg for the async engine; psycopg 3 does async itself.
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": f"postgresql+psycopg_async://postgres@127.0.0.1:5432/{self.db}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN[0]}:admin",
             "AIRFLOW__API__PORT": str(self.port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(16),
@@ -70,7 +74,6 @@ class AirflowCluster:
             # The scheduler serves task logs on this port; the default (8793) may be taken by another Airflow.
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PYTHONPATH": os.pathsep.join([str(PROJECT / "include"), str(PROJECT)]),
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -80,20 +83,21 @@ class AirflowCluster:
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> "AirflowCluster":
         self.home.mkdir(parents=True, exist_ok=True)
+        pw = self.home / "simple_auth_manager_passwords.json.generated"
+        pw.write_text(json.dumps({ADMIN[0]: ADMIN[1]}))
+        pw.chmod(0o600)
         with psycopg.connect(f"{PG} dbname=postgres", autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{self.db}"')
         try:
             self.cli("db", "migrate", timeout=300)
             self.cli("dags", "reserialize", timeout=180)
-            if self.rest_api:
-                # SimpleAuthManager reads the password from here (what scripts/setup.sh writes).
-                pw = self.home / "simple_auth_manager_passwords.json.generated"
-                pw.write_text(json.dumps({"admin": self.admin_password}))
-                pw.chmod(0o600)
+            apps = () if self.rest else ("--apps", "execution")
             self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1",
-                        "--workers", "1", "--apps", "all" if self.rest_api else "execution")
+                        "--workers", "1", *apps)
             self._wait_http(f"http://127.0.0.1:{self.port}/execution/health", 90)
             self._start("scheduler", "scheduler")
+            if self.rest:
+                self._start("dag-processor", "dag-processor")
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -142,22 +146,6 @@ class AirflowCluster:
         raise TimeoutError(f"{url} did not answer in {timeout}s\n{self.logs()}")
 
     # -- helpers ---------------------------------------------------------------------------------
-    def api(self, method: str, path: str, **kwargs):
-        """Call the REST API (``rest_api=True``) as the admin user; returns the decoded JSON."""
-        import httpx
-
-        base = f"http://127.0.0.1:{self.port}"
-        if self._token is None:
-            r = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": self.admin_password},
-                           timeout=30)
-            r.raise_for_status()
-            self._token = r.json()["access_token"]
-        r = httpx.request(method, f"{base}{path}", headers={"Authorization": f"Bearer {self._token}"},
-                          timeout=30, **kwargs)
-        if r.status_code >= 400:
-            raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:2000]}")
-        return r.json() if r.content else None
-
     def cli(self, *args: str, timeout: float = 120) -> str:
         out = subprocess.run([str(BIN / "airflow"), *args], env=self.env, capture_output=True, text=True,
                              timeout=timeout)
@@ -165,6 +153,48 @@ class AirflowCluster:
             raise RuntimeError(f"airflow {' '.join(args)} failed ({out.returncode}):\n{out.stdout[-3000:]}\n"
                                f"{out.stderr[-3000:]}")
         return out.stdout
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def token(self) -> str:
+        """A JWT from ``POST /auth/token`` (SimpleAuthManager), as a script or the UI gets one."""
+        import httpx
+
+        if self._token is None:
+            r = httpx.post(f"{self.base_url}/auth/token", json={"username": ADMIN[0], "password": ADMIN[1]},
+                           timeout=30)
+            r.raise_for_status()
+            self._token = r.json()["access_token"]
+        return self._token
+
+    def api(self, method: str, path: str, **kwargs):
+        """Call the REST API v2 as the admin user; returns the decoded JSON (raises on HTTP errors)."""
+        import httpx
+
+        r = httpx.request(method, f"{self.base_url}{path}", headers={"Authorization": f"Bearer {self.token()}"},
+                          timeout=30, **kwargs)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} {path} → {r.status_code}: {r.text[:2000]}")
+        return r.json() if r.content else None
+
+    def trigger(self, dag_id: str, run_id: str, conf: dict | None = None) -> None:
+        """Unpause ``dag_id`` and trigger a run through the REST API (the UI's Trigger button)."""
+        self.api("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        self.api("POST", f"/api/v2/dags/{dag_id}/dagRuns",
+                 json={"dag_run_id": run_id, "logical_date": None, "conf": conf or {}})
+
+    def wait_run(self, dag_id: str, run_id: str, timeout: float = 300) -> dict:
+        """Poll the run through the REST API until it is finished; returns the DagRun JSON."""
+        def finished():
+            dr = self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+            return dr if dr["state"] in ("success", "failed") else None
+        return self.wait(finished, timeout, f"DagRun {dag_id}/{run_id}", poll=2)
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
+        return self.api("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances",
+                        params={"limit": 200})["task_instances"]
 
     def query(self, sql: str, *params) -> list[tuple]:
         with psycopg.connect(f"{PG} dbname={self.db}") as c:
@@ -212,7 +242,7 @@ class AirflowCluster:
 
     def logs(self) -> str:
         parts = []
-        for name in ("scheduler", "api-server"):
+        for name in ("scheduler", "api-server", "dag-processor"):
             p = self.home / f"{name}.log"
             if p.exists():
                 parts.append(f"--- {name}.log (tail)\n{p.read_text(errors='replace')[-2500:]}")

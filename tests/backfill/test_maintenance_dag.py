@@ -62,7 +62,7 @@ def test_maintenance_dag_applies_retention_on_a_real_scheduler(tmp_path, replay_
             assert c.execute(select(func.count()).select_from(Capture).where(Capture.kind == "feed")).scalar() == 2
         dispose_all()
 
-        with AirflowCluster(tmp_path / "af", env=env, rest_api=True) as af:
+        with AirflowCluster(tmp_path / "af", env=env, rest=True) as af:
             af.api("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
             af.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns",
                    json={"dag_run_id": "rest_trigger", "logical_date": None, "conf": {}})

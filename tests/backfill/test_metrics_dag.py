@@ -29,7 +29,7 @@ class RestCluster(AirflowCluster):
             (self.home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": "admin"}))
         super()._start(name, *args)
 
-    def rest(self) -> httpx.Client:
+    def rest_client(self) -> httpx.Client:
         base = f"http://127.0.0.1:{self.port}"
         token = httpx.post(f"{base}/auth/token", json={"username": "admin", "password": "admin"}, timeout=30)
         token.raise_for_status()
@@ -62,7 +62,7 @@ def test_metrics_dag_two_days_through_the_rest_api(tmp_path):
             with RestCluster(tmp_path / "airflow", env=env) as af:
                 for pool in ("github_api", "huggingface_api", "pypistats_api"):
                     af.cli("pools", "set", pool, "1", "figures")
-                api = af.rest()
+                api = af.rest_client()
                 api.patch("/dags/newsroom_metrics", json={"is_paused": False}).raise_for_status()
 
                 def trigger(run_id: str, day: str) -> dict:

@@ -122,3 +122,28 @@ def test_page_does_not_show_the_warehouse_password(tmp_path):
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.get("/")
     assert r.status_code == 500 and "hunter2-SECRET" not in r.text
+
+
+def test_retired_sources_are_listed_apart_and_not_as_trouble(tmp_path):
+    """A source gone from the sources file is retired by the next run: the page lists it
+    under "Retired sources", not in the health table, and does not count it as trouble."""
+    from newsroom.config.sources import SourcesFile
+    from newsroom.pipeline.ingest import sync_sources
+    from newsroom.warehouse import dispose_all, migrate_warehouse
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    engine = migrate_warehouse(url)
+    feeds = [{"name": "Kept Feed", "url": "https://kept.example/feed"},
+             {"name": "Dropped Feed", "url": "https://dropped.example/feed"}]
+    sync_sources(engine, SourcesFile.model_validate({"feeds": feeds}))
+    sync_sources(engine, SourcesFile.model_validate({"feeds": feeds[:1]}))
+    try:
+        with TestClient(create_app(url)) as c:
+            html = c.get("/").text
+            api = {s["name"]: s for s in c.get("/api/sources").json()}
+    finally:
+        dispose_all()
+    assert _rows(html, "source-health") == ["Kept Feed"]
+    assert _rows(html, "retired-sources") == ["Dropped Feed"]
+    assert "1 sources (0 need attention) · 1 retired" in html
+    assert api["Dropped Feed"]["retired_at"] and api["Kept Feed"]["retired_at"] is None

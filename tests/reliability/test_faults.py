@@ -160,13 +160,18 @@ def test_warehouse_unreachable(replay_server, fast, record, tmp_path):
     bad = f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/newsroom"
     settings = fast.model_copy(update={"warehouse_url": bad})
     sources = SourcesFile(feeds=[FeedSource(name="feed", url=url)])
-    with pytest.raises(OperationalError) as err:
+    from newsroom.pipeline.outcome import is_permanent, is_systemic
+    from newsroom.warehouse import WarehouseUnavailable
+
+    with pytest.raises(WarehouseUnavailable) as err:
         ingest_feed("feed", settings=settings, run_id="run-1", sources=sources)
-    assert not isinstance(err.value, SourceFailed)  # not "permanent": the task fails and Airflow retries it
+    # systemic, not "permanent": the task fails with this one line and Airflow retries it
+    assert is_systemic(err.value) and not is_permanent(err.value) and not isinstance(err.value, SourceFailed)
+    assert "\n" not in str(err.value) and "refused" in str(err.value)
     assert replay_server.hits("/feed.xml") == 0  # nothing fetched that could not be stored
     record("Faults", "warehouse unreachable during ingest (PostgreSQL URL on a closed port)",
-           f"`ingest_feed` raises `{type(err.value).__name__}` (connection refused) before fetching: the task "
-           "fails and Airflow retries it (every task has retries, tests/dags)", lost=0)
+           f"`ingest_feed` raises `{type(err.value).__name__}` with one line (connection refused; a silent host "
+           "times out after 10 s) before fetching: the task fails and Airflow retries it", lost=0)
 
 
 def test_warehouse_unreachable_leaves_the_digest_untouched(warehouse, fast, record):

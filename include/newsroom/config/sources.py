@@ -156,6 +156,17 @@ class DigestConfig(BaseModel):
         return out
 
 
+class HealthConfig(BaseModel):
+    """When a run as a whole is red (see ``newsroom.pipeline.outcome.judge_run``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_failed_share: float = Field(
+        default=1.0, ge=0, le=1,
+        description="The run fails when more than this share of the sources it attempted failed "
+                    "(1.0: only when all failed; a run where no source succeeded always fails).")
+
+
 class SourcesFile(BaseModel):
     """The whole sources file."""
 
@@ -166,6 +177,7 @@ class SourcesFile(BaseModel):
     feeds: list[FeedSource] = Field(default_factory=list)
     reddit: RedditConfig = Field(default_factory=RedditConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
 
     @field_validator("timezone")
     @classmethod

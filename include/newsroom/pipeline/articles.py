@@ -13,6 +13,7 @@ instead and the reason recorded, so nothing the feed told us is lost.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -26,6 +27,8 @@ from newsroom.records import Extraction, FetchResult
 from newsroom.warehouse import upsert
 from newsroom.warehouse.articles import article_row, insert_articles, normalised_text_hash  # noqa: F401
 from newsroom.warehouse.schema import Article, Capture, utcnow
+
+log = logging.getLogger(__name__)
 
 HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
@@ -170,6 +173,7 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
     """
     from newsroom.extract.article import extract_article
     from newsroom.extract.pool import MIN_BATCH_FOR_NEW_POOL, extract_many, warm_pool
+    from newsroom.pipeline.outcome import raise_if_extraction_broken
 
     now = utcnow()
     by_canon: dict[str, ArticleCandidate] = {}
@@ -201,7 +205,11 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
             tasks = [f.task for f in fetched if f.task is not None]
             pending.append((fetched, background.submit(extract_many, tasks, workers=n_workers)))
         for fetched, future in pending:
-            extracted = iter(future.result())
+            batch = future.result()
+            # A pool that cannot run at all fails the task (Airflow retries it) before anything
+            # is stored as if the pages were bad: their feed entries stay pending for the retry.
+            raise_if_extraction_broken(batch)
+            extracted = iter(batch)
             for f in fetched:
                 if f.task is not None:
                     ex = next(extracted)
@@ -215,6 +223,10 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
                 canonical = canonical_from_page(f.final_url or f.candidate.url, ex.canonical_url, None)
                 rows.append(_article_row(f.candidate, ex, canonical, source_id, f.capture_id, now))
                 canon_of[f.candidate.url] = canonical
+    if failures:
+        # One line for the whole batch, not one (or a traceback) per page.
+        log.warning("%d of %d pages not extracted: %s", sum(failures.values()), len(rows),
+                    ", ".join(f"{n} × {r}" for r, n in failures.most_common()))
     with engine.begin() as conn:
         # The one article writer; the caller links its entries/posts, then applies the metadata rule.
         new = insert_articles(conn, rows)

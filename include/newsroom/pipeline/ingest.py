@@ -8,6 +8,12 @@
 A failing source records its reason in ``sources``/``source_runs``/``fetch_log``
 and raises :class:`SourceFailed`, so only its own task fails; the summary reads
 the warehouse, not XCom, and so sees failed sources too.
+
+Backoff is per source and counts runs, not attempts: Airflow retries of one run that
+fail again are one failure (``consecutive_failures`` is raised once per ``run_id``).
+A systemic failure (the extraction pool cannot run) is recorded against the run but
+is not the source's fault, so it does not move the source's backoff. Sources that
+left the sources file are retired (``retired_at``): never fetched, never failing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from newsroom.dedup.urls import canonicalize_url
 from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
 from newsroom.records import FetchResult
 from newsroom.warehouse import open_warehouse, upsert
+from newsroom.pipeline.outcome import SystemicFailure
+from newsroom.reddit.load import source_name as reddit_source_name
 from newsroom.warehouse.articles import apply_metadata_rule
 from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
 
@@ -39,8 +47,10 @@ PERMANENT_REASONS = ("http_404", "http_410", "http_401", "http_403", "not_a_feed
 class SourceFailed(RuntimeError):
     """A source could not be ingested; the reason is already recorded."""
 
-    def __init__(self, name: str, reason: str, detail: str | None = None):
+    def __init__(self, name: str, reason: str, detail: str | None = None, retry_after_s: float | None = None,
+                 next_due_at: datetime | None = None):
         self.name, self.reason, self.detail = name, reason, detail
+        self.retry_after_s, self.next_due_at = retry_after_s, next_due_at
         super().__init__(f"source {name!r} failed: {reason}" + (f" ({detail})" if detail else ""))
 
     @property
@@ -52,26 +62,39 @@ def sync_sources(engine: Engine, sources: SourcesFile) -> dict[str, int]:
     """Upsert one ``sources`` row per feed of the file; returns name → id.
 
     A feed whose URL changed forgets its ETag/Last-Modified and failure count,
-    since those belonged to the old URL.
+    since those belonged to the old URL. Feeds and subreddits no longer in the
+    file are marked retired (``retired_at``); listing them again un-retires them.
     """
+    now = utcnow()
+    listed = {f.name for f in sources.feeds} | {reddit_source_name(s.name) for s in sources.reddit.subreddits}
     with engine.begin() as conn:
-        current = {r.name: r for r in conn.execute(select(Source.name, Source.url, Source.id))}
+        current = {r.name: r for r in conn.execute(select(Source.name, Source.url, Source.id, Source.retired_at))}
         rows = []
         for f in sources.feeds:
             row = {"name": f.name, "kind": "feed", "url": f.url, "outlet": f.display_outlet,
-                   "tags": list(f.tags), "enabled": f.enabled}
+                   "tags": list(f.tags), "enabled": f.enabled, "retired_at": None}
             old = current.get(f.name)
             if old is not None and old.url != f.url:
                 row.update(etag=None, last_modified=None, consecutive_failures=0, gone_count=0,
                            next_due_at=None, disabled_reason=None)
             rows.append(row)
         upsert(conn, Source, rows, keys=["name"])
+        gone = [n for n, r in current.items() if n not in listed and r.retired_at is None]
+        if gone:
+            conn.execute(update(Source).where(Source.name.in_(gone)).values(retired_at=now))
+        back = [n for n, r in current.items() if n in listed and r.retired_at is not None]
+        if back:
+            conn.execute(update(Source).where(Source.name.in_(back)).values(retired_at=None))
         return {n: i for n, i in conn.execute(select(Source.name, Source.id).where(Source.kind == "feed"))}
 
 
 def due_feed_sources(engine: Engine, sources: SourcesFile, now: datetime | None = None,
-                     force: bool = False) -> list[str]:
-    """Enabled feeds of the file whose backoff has elapsed (all enabled ones with ``force``)."""
+                     force: bool = False, ignore_backoff: bool = False) -> list[str]:
+    """Enabled feeds of the file whose backoff has elapsed.
+
+    ``ignore_backoff`` (a manual trigger) lists sources in backoff too, but not the ones the
+    pipeline disabled (gone after repeated HTTP 410); ``force`` lists every enabled feed.
+    """
     now = now or utcnow()
     names = [f.name for f in sources.enabled_feeds()]
     if force:
@@ -82,7 +105,8 @@ def due_feed_sources(engine: Engine, sources: SourcesFile, now: datetime | None 
     out = []
     for n in names:
         s = state.get(n)
-        if s is None or (s.disabled_reason is None and (s.next_due_at is None or s.next_due_at <= now)):
+        if s is None or (s.disabled_reason is None and (ignore_backoff or s.next_due_at is None
+                                                        or s.next_due_at <= now)):
             out.append(n)
     return out
 
@@ -125,19 +149,30 @@ def _record_outcome(engine: Engine, *, source_id: int, run_id: str, status: str,
                keys=["run_id", "source_id"])
 
 
+def _failed_earlier_in_run(engine: Engine, source_id: int, run_id: str) -> bool:
+    with engine.connect() as conn:
+        status = conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_id,
+                                                             SourceRun.source_id == source_id)).scalar()
+    return status == "failed"
+
+
 def _record_failure(engine: Engine, src, run_id: str, res: FetchResult | None, reason: str,
                     detail: str | None, now: datetime) -> SourceFailed:
-    failures = src.consecutive_failures + 1
-    gone = src.gone_count + 1 if reason == "http_410" else 0
+    # An Airflow retry of the same run failing again is the same failure, not one more.
+    repeat = _failed_earlier_in_run(engine, src.id, run_id)
+    failures = src.consecutive_failures + (0 if repeat else 1)
+    retry_after = res.retry_after_s if res else None
+    gone = (src.gone_count + (0 if repeat else 1)) if reason == "http_410" else 0
     values = {"last_status": res.status if res else None, "last_error": f"{reason}: {detail}" if detail else reason,
-              "last_fetched_at": now, "consecutive_failures": failures, "gone_count": gone,
-              "next_due_at": now + backoff_delay(failures, res.retry_after_s if res else None)}
+              "last_fetched_at": now, "consecutive_failures": max(failures, 1), "gone_count": gone,
+              "next_due_at": now + backoff_delay(max(failures, 1), retry_after)}
     if gone >= GONE_LIMIT:
         values["disabled_reason"] = f"gone: HTTP 410 on {gone} consecutive fetches; fix the URL in the sources file"
     with engine.begin() as conn:
         conn.execute(update(Source).where(Source.id == src.id).values(**values))
     _record_outcome(engine, source_id=src.id, run_id=run_id, status="failed", reason=reason)
-    return SourceFailed(src.name, reason, values.get("disabled_reason") or detail)
+    return SourceFailed(src.name, reason, values.get("disabled_reason") or detail, retry_after_s=retry_after,
+                        next_due_at=values["next_due_at"])
 
 
 def _record_success(engine: Engine, src, res: FetchResult, now: datetime) -> None:
@@ -150,13 +185,17 @@ def _record_success(engine: Engine, src, res: FetchResult, now: datetime) -> Non
 
 
 def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None = None, force: bool = False,
-                now: datetime | None = None, engine: Engine | None = None) -> dict:
+                ignore_backoff: bool = False, now: datetime | None = None, engine: Engine | None = None) -> dict:
     """Ingest one feed: conditional GET, parse, new entries' pages → articles.
 
     Returns counts (``status``, ``entries``, ``new_entries``, ``new_articles``,
     ``failures_by_reason``). Raises :class:`SourceFailed` after recording the
-    reason when the feed itself can't be used.
+    reason when the feed itself can't be used; lets :class:`SystemicFailure`
+    through (recorded for the run, the source's backoff untouched). ``force``
+    fetches a disabled source too; ``ignore_backoff`` (manual triggers, retries)
+    fetches a source in backoff.
     """
+    from newsroom.extract.pool import ExtractionPoolError
     from newsroom.feeds.parse import parse_feed
     from newsroom.fetch.client import Fetcher
     from newsroom.fetch.policy import FetchPolicy
@@ -175,7 +214,9 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
     if src.disabled_reason and not force:
         _record_outcome(engine, source_id=src.id, run_id=run_id, status="skipped", reason="disabled")
         return {"source": name, "status": "skipped", "reason": src.disabled_reason}
-    if not force and src.next_due_at is not None and src.next_due_at > now:
+    if src.retired_at is not None:
+        return {"source": name, "status": "skipped", "reason": "retired: not in the sources file"}
+    if not (force or ignore_backoff) and src.next_due_at is not None and src.next_due_at > now:
         _record_outcome(engine, source_id=src.id, run_id=run_id, status="skipped", reason="backoff")
         return {"source": name, "status": "skipped", "reason": f"backoff until {src.next_due_at.isoformat()}"}
 
@@ -206,7 +247,14 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
             if parsed.error:
                 reason, _, detail = parsed.error.partition(":")
                 raise _record_failure(engine, src, run_id, res, reason.strip(), detail.strip() or None, now)
-            counts = _load_entries(engine, fetcher, store, settings, src, parsed.entries, run_id, now)
+            try:
+                counts = _load_entries(engine, fetcher, store, settings, src, parsed.entries, run_id, now)
+            except (SystemicFailure, ExtractionPoolError) as exc:
+                # Not the source's fault: the run knows, the backoff does not move. The entries
+                # are kept without articles, so the retry (or the next run) extracts them.
+                _record_outcome(engine, source_id=src.id, run_id=run_id, status="failed",
+                                reason=f"systemic: {exc}"[:500])
+                raise
         _record_success(engine, src, res, now)
         # A recoverable problem (truncated XML, a guessed charset) is kept with the run, not
         # only in the task's return value: the warehouse is where operators look.

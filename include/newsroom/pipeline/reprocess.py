@@ -125,6 +125,7 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
     """
     from newsroom.extract.pool import ExtractTask, extract_many
     from newsroom.pipeline.articles import normalised_text_hash
+    from newsroom.pipeline.outcome import raise_if_extraction_broken
 
     counts: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
@@ -154,6 +155,7 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
             tasks.append(ExtractTask(url=r.capture_url or r.url, html=html, feed_fallback=fallbacks.get(r.id)))
             todo.append(r)
         results = extract_many(tasks, workers=workers)
+        raise_if_extraction_broken(results)  # a broken pool is not "kept previous text" 200 times over
         now = utcnow()
         with engine.begin() as conn:
             for r, ex in zip(todo, results):

@@ -56,11 +56,14 @@ def record_outcome(engine: Engine, source_id: int, run_key: str, *, status: str,
     counts = counts or {}
     with engine.begin() as conn:
         cur = conn.execute(select(Source.consecutive_failures).where(Source.id == source_id)).scalar_one()
+        # An Airflow retry of the same run failing again is the same failure, not one more.
+        earlier = conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_key,
+                                                              SourceRun.source_id == source_id)).scalar()
         values: dict = {"last_fetched_at": now, "last_status": http_status, "last_error": reason}
         if status == "ok":
             values.update(last_success_at=now, consecutive_failures=0)
         elif status == "failed" and reason != "rate_limited":
-            values.update(consecutive_failures=(cur or 0) + 1)
+            values.update(consecutive_failures=(cur or 0) + (0 if earlier == "failed" else 1))
         if status != "skipped":
             conn.execute(update(Source).where(Source.id == source_id).values(**values))
         upsert(conn, SourceRun, [{"run_id": run_key, "source_id": source_id, "status": status, "reason": reason,

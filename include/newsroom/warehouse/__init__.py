@@ -5,7 +5,7 @@ Two ways in: :func:`migrate_warehouse` for what sets a deployment up (``make run
 which never migrate and fail at once with :class:`SchemaNotAtHead` when the schema is behind.
 """
 
-from .db import SchemaNotAtHead, connect, dispose_all, migrate, require_head, upsert
+from .db import SchemaNotAtHead, WarehouseUnavailable, connect, dispose_all, migrate, require_head, upsert
 
 
 def _url(url: str | None) -> str:
@@ -30,5 +30,5 @@ def migrate_warehouse(url: str | None = None):
     return engine
 
 
-__all__ = ["SchemaNotAtHead", "connect", "dispose_all", "migrate", "migrate_warehouse", "open_warehouse",
-           "require_head", "upsert"]
+__all__ = ["SchemaNotAtHead", "WarehouseUnavailable", "connect", "dispose_all", "migrate", "migrate_warehouse",
+           "open_warehouse", "require_head", "upsert"]

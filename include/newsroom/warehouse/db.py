@@ -29,6 +29,20 @@ _at_head: set[str] = set()
 MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 
 
+# A warehouse that does not answer fails a task in bounded time instead of hanging on TCP.
+PG_CONNECT_TIMEOUT_S = 10
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached (down, refused, bad credentials): the machinery, not
+    the data, failed, so the task fails and Airflow retries it. The message is one line."""
+
+
+def _one_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return " ".join(str(orig).split())[:300] or type(orig).__name__
+
+
 class SchemaNotAtHead(RuntimeError):
     """The warehouse schema is not at the revision this code expects. Retrying cannot fix
     it: migrations run in setup (``make run`` / ``make test``), ``airflow-init`` and
@@ -68,7 +82,8 @@ def connect(url: str) -> Engine:
                 cur.close()
 
         else:
-            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            eng = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S})
         _engines[url] = eng
         return eng
 
@@ -121,12 +136,18 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     key = f"{engine.url.render_as_string(hide_password=False)}@{revision}"
     if key in _migrated:
         return
+    from sqlalchemy.exc import OperationalError
+
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except OperationalError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        raise WarehouseUnavailable(f"warehouse unreachable at {where}: {_one_line(exc)}") from None
     _migrated.add(key)
 
 
@@ -135,12 +156,18 @@ def require_head(engine: Engine) -> None:
 
     Checked once per process and URL; a task calls this instead of migrating.
     """
+    from sqlalchemy.exc import OperationalError
+
     key = engine.url.render_as_string(hide_password=False)
     if key in _at_head or f"{key}@head" in _migrated:
         return
-    current, head = current_revision(engine), head_revision()
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        raise WarehouseUnavailable(f"warehouse unreachable at {where}: {_one_line(exc)}") from None
+    head = head_revision()
     if current != head:
-        where = engine.url.render_as_string(hide_password=True)
         raise SchemaNotAtHead(
             f"warehouse {where} is at schema revision {current or '(none: never migrated)'}, this code "
             f"needs {head}; run `make setup` or `.venv/bin/python -m newsroom migrate` (tasks never migrate)")

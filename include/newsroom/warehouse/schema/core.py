@@ -46,6 +46,7 @@ class Source(Base):
     gone_count: Mapped[int] = mapped_column(Integer, default=0)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no longer in the sources file
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
