@@ -30,7 +30,7 @@ def test_maintenance_dag_applies_retention_on_a_real_scheduler(tmp_path, replay_
 
     from newsroom.pipeline.ingest import ingest_feed, sync_sources
     from newsroom.settings import Settings, get_settings
-    from newsroom.warehouse import dispose_all, open_warehouse
+    from newsroom.warehouse import dispose_all, migrate_warehouse
     from newsroom.warehouse.schema import Article, Capture, FetchLog, SourceRun
     from tests.unit.test_ingest import ITEM, RSS, _page, _sources
 
@@ -45,7 +45,7 @@ def test_maintenance_dag_applies_retention_on_a_real_scheduler(tmp_path, replay_
         base = replay_server.base_url
         for i in range(2):
             replay_server.add(f"/a/{i}", _page(f"Story {i}"), content_type="text/html")
-        engine = open_warehouse(wh_url)
+        engine = migrate_warehouse(wh_url)  # setup's job: tasks never migrate
         src = _sources(replay_server.url("/feed.xml"))
         sync_sources(engine, src)
         for run, n in (("r1", 1), ("r2", 2)):  # the feed changes once: two feed captures, two articles
@@ -81,7 +81,7 @@ def test_maintenance_dag_applies_retention_on_a_real_scheduler(tmp_path, replay_
             counts = [af.api("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{r['dag_run_id']}/taskInstances/"
                                     "apply_retention/xcomEntries/return_value")["value"] for r in runs]
 
-        engine = open_warehouse(wh_url)
+        engine = migrate_warehouse(wh_url)
         with engine.connect() as c:
             assert c.execute(select(func.count()).select_from(FetchLog)).scalar() == 0
             assert c.execute(select(SourceRun.run_id)).scalars().all() == ["r2"]

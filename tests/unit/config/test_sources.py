@@ -131,7 +131,7 @@ def test_check_config_exits_non_zero_on_empty_or_bad_files(tmp_path):
     good_e = "entities:\n  - {id: acme, name: Acme, type: facility}\n"
     ok = _check_config(tmp_path, good_s, good_e)
     assert ok.returncode == 0, ok.stderr
-    assert "1 enabled feeds" in ok.stdout and "1 entities" in ok.stdout
+    assert "1 feeds enabled" in ok.stdout and "1 entities" in ok.stdout
     for s, e, want in [("", good_e, "s.yaml: (top level): the file is empty"),
                        (good_s, "", "e.yaml: (top level): the file is empty"),
                        (good_s, "entities: []\n", "e.yaml: entities: no entities"),
