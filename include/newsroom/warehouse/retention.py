@@ -57,28 +57,27 @@ def purge_fetch_log(engine: Engine, cutoff: datetime) -> int:
     return _delete_in_chunks(engine, t, select(t.c.id).where(t.c.fetched_at < cutoff).order_by(t.c.id))
 
 
+def _purge_keeping_latest(engine: Engine, model, group: str, at: str, cutoff: datetime) -> int:
+    """Delete ``model`` rows with ``at`` before ``cutoff`` unless they are their ``group``'s
+    newest (by ``at``, then id): the row a reader shows as "latest" always survives."""
+    t = model.__table__
+    newer = aliased(model)
+    has_newer = exists().where(
+        getattr(newer, group) == t.c[group],
+        or_(getattr(newer, at) > t.c[at], and_(getattr(newer, at) == t.c[at], newer.id > t.c.id)),
+    )
+    q = select(t.c.id).where(t.c[at] < cutoff, has_newer).order_by(t.c.id)
+    return _delete_in_chunks(engine, t, q)
+
+
 def purge_source_runs(engine: Engine, cutoff: datetime) -> int:
     """Delete ``source_runs`` finished before ``cutoff``, keeping each source's latest."""
-    t = SourceRun.__table__
-    newer = aliased(SourceRun)
-    has_newer = exists().where(
-        newer.source_id == t.c.source_id,
-        or_(newer.finished_at > t.c.finished_at, and_(newer.finished_at == t.c.finished_at, newer.id > t.c.id)),
-    )
-    q = select(t.c.id).where(t.c.finished_at < cutoff, has_newer).order_by(t.c.id)
-    return _delete_in_chunks(engine, t, q)
+    return _purge_keeping_latest(engine, SourceRun, "source_id", "finished_at", cutoff)
 
 
 def purge_reddit_snapshots(engine: Engine, cutoff: datetime) -> int:
     """Delete ``reddit_snapshots`` taken before ``cutoff``, keeping each thread's latest."""
-    t = RedditSnapshot.__table__
-    newer = aliased(RedditSnapshot)
-    has_newer = exists().where(
-        newer.post_id == t.c.post_id,
-        or_(newer.taken_at > t.c.taken_at, and_(newer.taken_at == t.c.taken_at, newer.id > t.c.id)),
-    )
-    q = select(t.c.id).where(t.c.taken_at < cutoff, has_newer).order_by(t.c.id)
-    return _delete_in_chunks(engine, t, q)
+    return _purge_keeping_latest(engine, RedditSnapshot, "post_id", "taken_at", cutoff)
 
 
 def purge_captures(engine: Engine, cutoff: datetime) -> tuple[int, list[str]]:
