@@ -12,7 +12,6 @@ from .store import (
     aggregate_story_entities,
     cooccurring_entities,
     retag_range,
-    stories_available,
     sync_entities,
     tag_articles,
 )
@@ -29,7 +28,6 @@ __all__ = [
     "load_entities",
     "matcher_for",
     "retag_range",
-    "stories_available",
     "sync_entities",
     "tag_articles",
     "tag_document",

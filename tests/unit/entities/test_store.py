@@ -11,7 +11,6 @@ from newsroom.entities import (
     aggregate_story_entities,
     cooccurring_entities,
     retag_range,
-    stories_available,
     sync_entities,
     tag_articles,
 )
@@ -105,40 +104,19 @@ def test_retag_range_reads_stored_text_only(warehouse):
     assert {k[0] for k in tags(warehouse)} == {ids[1]}
 
 
-def _ensure_story_tables(engine):
-    """The stories stage's migration creates these; only if it has not (yet)
-    do we create minimal stand-ins, so the aggregation is exercised either way."""
-    if stories_available(engine):
-        return
-    from sqlalchemy import Column, Integer, MetaData, Table
-
-    md = MetaData()
-    Table("stories", md, Column("id", Integer, primary_key=True))
-    Table("story_articles", md, Column("article_id", Integer, primary_key=True), Column("story_id", Integer))
-    md.create_all(engine)
-
-
 def _add_story(engine, story_id, article_ids):
-    from sqlalchemy import table, column
+    from newsroom.warehouse.schema.stories import Story, StoryArticle
 
     with engine.begin() as conn:
-        cols = {"id": story_id}
-        try:
-            from newsroom.warehouse.schema.stories import Story  # noqa: F401
-            cols.update({"first_seen_at": T0, "last_seen_at": T0, "article_count": len(article_ids),
-                         "outlet_count": 1, "created_at": T0, "updated_at": T0})
-        except ImportError:
-            pass
-        st = table("stories", *[column(c) for c in cols])
-        conn.execute(insert(st).values(**cols))
-        sa = table("story_articles", column("story_id"), column("article_id"), column("similarity"), column("added_at"))
+        conn.execute(insert(Story).values(id=story_id, first_seen_at=T0, last_seen_at=T0,
+                                          article_count=len(article_ids), outlet_count=1, created_at=T0,
+                                          updated_at=T0))
         for a in article_ids:
-            conn.execute(insert(sa).values(story_id=story_id, article_id=a, similarity=1.0, added_at=T0))
+            conn.execute(insert(StoryArticle).values(story_id=story_id, article_id=a, similarity=1.0, added_at=T0))
 
 
 def test_story_entities_aggregate_article_tags(warehouse):
     ids = add_articles(warehouse, DOCS)
-    _ensure_story_tables(warehouse)
     _add_story(warehouse, 1, ids[:2])
     out = tag_articles(warehouse, None, ents())
     assert out["stories"] == 1
