@@ -315,7 +315,7 @@ def test_a_comment_that_drops_out_of_the_top_n_loses_its_rank(rr, replay_server,
 def test_unique_ranks_are_enforced_by_the_warehouse(warehouse):
     from sqlalchemy.exc import IntegrityError
 
-    from newsroom.reddit.load import upsert_comments, upsert_posts
+    from newsroom.warehouse.reddit import upsert_comments, upsert_posts
     from newsroom.reddit.parse import RedditComment as Comment
     from newsroom.reddit.parse import RedditPost as Post
 

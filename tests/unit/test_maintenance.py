@@ -14,7 +14,7 @@ from newsroom.pipeline.articles import record_captures
 from newsroom.pipeline.ingest import ingest_feed, sync_sources
 from newsroom.pipeline.maintenance import RetentionReport, apply_retention
 from newsroom.pipeline.reprocess import re_extract_articles
-from newsroom.reddit.load import upsert_posts, upsert_snapshots
+from newsroom.warehouse.reddit import upsert_posts, upsert_snapshots
 from newsroom.reddit.parse import EngagementSnapshot, RedditPost
 from newsroom.warehouse.schema import Article, Capture, FetchLog, SourceRun, utcnow
 from newsroom.warehouse.schema.reddit import RedditSnapshot

@@ -30,7 +30,7 @@ from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_a
 from newsroom.records import FetchResult
 from newsroom.warehouse import open_warehouse, upsert
 from newsroom.pipeline.outcome import SystemicFailure
-from newsroom.reddit.load import source_name as reddit_source_name
+from newsroom.warehouse.reddit import source_name as reddit_source_name
 from newsroom.warehouse.articles import apply_metadata_rule
 from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
 

@@ -22,27 +22,18 @@ import logging
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import Engine
-
 from newsroom.captures import CaptureStore
 from newsroom.config import SourcesFile, SubredditSource, load_sources
+from newsroom.fetch.client import Fetcher
+from newsroom.fetch.policy import FetchPolicy
+from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
 from newsroom.reddit.client import RateLimited, RedditClient, RedditCredentials, RedditError
-from newsroom.reddit.load import (
-    ensure_source,
-    link_articles,
-    mark_thread_read,
-    record_outcome,
-    store_self_posts,
-    store_thread_comments,
-    threads_to_read,
-    unlinked_posts,
-    upsert_posts,
-    upsert_snapshots,
-)
 from newsroom.reddit.parse import ParseError, RedditPost, parse_thread, snapshot_of
 from newsroom.reddit.rss import parse_subreddit_feed
 from newsroom.warehouse import open_warehouse
-from newsroom.warehouse.schema import FetchLog, utcnow
+from newsroom.warehouse import reddit as reddit_store
+from newsroom.warehouse.reddit import RequestRecord
+from newsroom.warehouse.schema import utcnow
 
 log = logging.getLogger("newsroom.reddit")
 
@@ -61,23 +52,19 @@ class _RequestLog:
         self.run_key, self.source_id, self.rows = run_key, source_id, []
 
     def add(self, url: str, status: int | None, nbytes: int = 0, elapsed_ms: float = 0.0, error: str | None = None):
-        self.rows.append({"run_id": self.run_key, "source_id": self.source_id, "kind": "reddit", "url": url[:4000],
-                          "status": status, "bytes": nbytes, "elapsed_ms": elapsed_ms, "error": error,
-                          "fetched_at": utcnow()})
+        self.rows.append(RequestRecord(url=url, status=status, bytes=nbytes, elapsed_ms=elapsed_ms, error=error,
+                                       fetched_at=utcnow()))
 
-    def flush(self, engine: Engine) -> None:
+    def flush(self, engine) -> None:
         if self.rows:
-            with engine.begin() as conn:
-                conn.execute(FetchLog.__table__.insert(), self.rows)
+            reddit_store.record_requests(engine, self.run_key, self.source_id, self.rows)
             self.rows = []
 
 
-def _capture(engine: Engine, store: CaptureStore, body: bytes, url: str, status: int | None, ctype: str | None):
+def _capture(engine, captures: CaptureStore, body: bytes, url: str, status: int | None, ctype: str | None):
     """Keep the raw response, so parsing can be rerun without the network."""
-    from newsroom.pipeline.articles import record_capture
-
     with engine.begin() as conn:
-        record_capture(conn, store, body, kind="reddit", url=url, status=status, content_type=ctype or None)
+        record_capture(conn, captures, body, kind="reddit", url=url, status=status, content_type=ctype or None)
 
 
 def _read_json(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:
@@ -149,10 +136,6 @@ def _keep(post: RedditPost, sub: SubredditSource) -> bool:
 def _store_link_articles(engine, posts: list[RedditPost], *, settings, source_id: int, run_key: str,
                          failures: Counter) -> tuple[dict[str, int | None], int]:
     """Link posts' pages through the shared article path (fetch, capture, extract, upsert)."""
-    from newsroom.fetch.client import Fetcher
-    from newsroom.fetch.policy import FetchPolicy
-    from newsroom.pipeline.articles import ArticleCandidate, store_articles
-
     allowed = []
     for p in posts:
         if settings.host_allowed(p.url):
@@ -164,25 +147,22 @@ def _store_link_articles(engine, posts: list[RedditPost], *, settings, source_id
         return {}, 0
     cands = [ArticleCandidate(url=p.url, title=p.title, published_at=p.created_at, origin="reddit")
              for p in allowed]
-    rlog_rows: list[dict] = []
+    requests: list[RequestRecord] = []
 
     def on_request(res, kind):
-        rlog_rows.append({"run_id": run_key, "source_id": source_id, "kind": kind, "url": res.url[:4000],
-                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
-                          "error": res.error, "fetched_at": utcnow()})
+        requests.append(RequestRecord(url=res.url, status=res.status, kind=kind, bytes=len(res.body or b""),
+                                      elapsed_ms=res.elapsed_ms, error=res.error, fetched_at=utcnow()))
 
     with Fetcher(FetchPolicy.from_settings(settings), on_request=on_request) as fetcher:
         stored = store_articles(engine, cands, settings=settings, fetcher=fetcher,
                                 store=CaptureStore(settings.data_dir), source_id=source_id, run_id=run_key)
-    if rlog_rows:
-        with engine.begin() as conn:
-            conn.execute(FetchLog.__table__.insert(), rlog_rows)
+    reddit_store.record_requests(engine, run_key, source_id, requests)
     failures.update(stored.failures_by_reason)
     return {p.id: stored.ids.get(p.url) for p in allowed}, stored.new_articles
 
 
 def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCredentials | None = None,
-                     sources: SourcesFile | None = None, engine: Engine | None = None,
+                     sources: SourcesFile | None = None, engine=None,
                      now: datetime | None = None) -> dict:
     """Ingest one configured subreddit; returns counts and, on failure, ``reason``.
 
@@ -205,30 +185,32 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
     counts["subreddit"] = sub.name
     engine = engine or open_warehouse(settings.resolved_warehouse_url)
     cfg = sources.reddit
-    with engine.begin() as conn:
-        source_id = ensure_source(conn, sub.name, f"{cfg.base_url.rstrip('/')}/r/{sub.name}/", enabled=sub.enabled)
+    source_id = reddit_store.ensure_subreddit_source(engine, sub.name, f"{cfg.base_url.rstrip('/')}/r/{sub.name}/",
+                                                     enabled=sub.enabled)
     if not sub.enabled:
         counts.update(status="skipped", reason="disabled")
-        record_outcome(engine, source_id, run_key, status="skipped", reason="disabled", now=now)
+        reddit_store.record_subreddit_outcome(engine, source_id, run_key, status="skipped", reason="disabled",
+                                              now=now)
         return counts
     api_url = cfg.oauth_base_url if credentials else cfg.base_url
     if not settings.host_allowed(api_url):
         counts.update(status="failed", reason="host_not_allowed")
-        record_outcome(engine, source_id, run_key, status="failed", reason="host_not_allowed", now=now)
+        reddit_store.record_subreddit_outcome(engine, source_id, run_key, status="failed",
+                                              reason="host_not_allowed", now=now)
         return counts
 
-    store = CaptureStore(settings.data_dir)
+    captures = CaptureStore(settings.data_dir)
     rlog = _RequestLog(run_key, source_id)
     failures: Counter[str] = Counter()
     client = RedditClient(cfg, user_agent=settings.user_agent, credentials=credentials)
     try:
         try:
-            listed, via, note = _read_posts(client, sub, engine, store, rlog)
+            listed, via, note = _read_posts(client, sub, engine, captures, rlog)
         except RedditError as exc:
             counts.update(status="failed", reason=exc.reason, requests=client.requests)
-            record_outcome(engine, source_id, run_key, status="failed",
-                           reason=f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
-                           http_status=exc.status, counts=counts, now=now)
+            reddit_store.record_subreddit_outcome(engine, source_id, run_key, status="failed",
+                                                  reason=f"{exc.reason}: {exc.detail}" if exc.detail else exc.reason,
+                                                  http_status=exc.status, counts=counts, now=now)
             log.warning("reddit: r/%s failed: %s", sub.name, exc)
             return counts
         counts["via"] = via
@@ -236,11 +218,10 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
             failures[note] += 1
         kept = [p for p in listed if _keep(p, sub)]
         snaps = [s for s in (snapshot_of(p, now) for p in kept) if s is not None]
-        with engine.begin() as conn:
-            new_ids = upsert_posts(conn, kept, source_id=source_id, via=via, now=now)
-            counts["snapshots"] = upsert_snapshots(conn, snaps, run_key)
-            todo = threads_to_read(conn, kept) if via == "json" and sub.top_comments > 0 else []
-        counts.update(posts=len(kept), new_posts=len(new_ids))
+        listing = reddit_store.store_listing(engine, kept, snaps, source_id=source_id, via=via, run_key=run_key,
+                                             want_threads=via == "json" and sub.top_comments > 0, now=now)
+        todo = listing.threads_to_read
+        counts.update(posts=len(kept), new_posts=len(listing.new_post_ids), snapshots=listing.snapshots)
 
         # Top comments, thread by thread; a rate limit defers the rest to the next run.
         for i, post in enumerate(todo):
@@ -260,37 +241,29 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
                 counts["errors"] += 1
                 failures[f"thread_{exc.reason}"] += 1
                 continue
-            _capture(engine, store, resp.body, resp.url, resp.status, resp.content_type)
-            with engine.begin() as conn:
-                counts["comments"] += store_thread_comments(conn, post.id, thread.comments, now=now)
-                mark_thread_read(conn, post.id, post.num_comments or 0, now=now)
+            _capture(engine, captures, resp.body, resp.url, resp.status, resp.content_type)
+            counts["comments"] += reddit_store.store_thread(engine, post.id, thread.comments, post.num_comments or 0,
+                                                            now=now)
             counts["threads"] += 1
 
         # Articles: once per post (posts already linked are left alone).
-        with engine.begin() as conn:
-            pending = unlinked_posts(conn, [p.id for p in kept])
+        pending = reddit_store.unlinked_posts(engine, [p.id for p in kept])
         selfs = [p for p in kept if p.id in pending and p.link_kind == "self"]
         links = [p for p in kept if p.id in pending and p.link_kind == "article" and sub.articles]
-        with engine.begin() as conn:
-            self_ids, new_self = store_self_posts(conn, selfs, source_id=source_id, now=now)
-            counts["articles"] += link_articles(conn, self_ids)
-        counts["new_articles"] += new_self
+        selves = reddit_store.store_self_post_articles(engine, selfs, source_id=source_id, now=now)
+        counts["articles"] += selves.linked
+        counts["new_articles"] += selves.new_articles
         if links:
-            try:
-                link_ids, new_links = _store_link_articles(engine, links, settings=settings, source_id=source_id,
-                                                           run_key=run_key, failures=failures)
-            except ImportError as exc:  # the article path is not installed in this deployment
-                failures["articles_unavailable"] += len(links)
-                log.warning("reddit: article path unavailable: %s", exc)
-                link_ids, new_links = {}, 0
-            with engine.begin() as conn:
-                counts["articles"] += link_articles(conn, link_ids)
+            link_ids, new_links = _store_link_articles(engine, links, settings=settings, source_id=source_id,
+                                                       run_key=run_key, failures=failures)
+            counts["articles"] += reddit_store.link_articles(engine, link_ids)
             counts["new_articles"] += new_links
 
         counts["requests"] = client.requests
         counts["failures_by_reason"] = dict(failures)
-        record_outcome(engine, source_id, run_key, status="ok", reason=counts["reason"] or note, http_status=200,
-                       counts=counts, failures=dict(failures), now=now)
+        reddit_store.record_subreddit_outcome(engine, source_id, run_key, status="ok",
+                                              reason=counts["reason"] or note, http_status=200, counts=counts,
+                                              failures=dict(failures), now=now)
         return counts
     finally:
         counts["requests"] = client.requests

@@ -1,5 +1,6 @@
-"""Reddit as a source: HTTP access (``client``), JSON → records (``parse``),
-the RSS fallback (``rss``) and warehouse upserts (``load``).
+"""Reddit as a source: HTTP access (``client``), JSON → records (``parse``) and
+the RSS fallback (``rss``) — bytes in, typed records out. Storing them is
+:mod:`newsroom.warehouse.reddit`'s.
 
 The per-subreddit orchestration the DAG calls is
 :func:`newsroom.pipeline.reddit.ingest_subreddit`. Nothing here imports Airflow:

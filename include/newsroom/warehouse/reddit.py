@@ -1,4 +1,8 @@
-"""Reddit records → warehouse rows, every write an upsert on a natural key.
+"""The Reddit aggregate: every read and write of ``reddit_posts``, ``reddit_snapshots`` and
+``reddit_comments`` (their one writer), and the subreddit rows of ``sources``,
+``source_runs`` and ``fetch_log``.
+
+Each write is an upsert on a natural key, so reruns never duplicate:
 
 * ``reddit_posts`` on ``id``: refreshed each run, ``first_seen_at`` and a
   known ``article_id`` are never overwritten;
@@ -8,24 +12,42 @@
   that left the thread's top N keeps its row with rank 0;
 * ``sources`` on ``name`` (``reddit:<Sub>``) with the fetch state, and
   ``source_runs`` on ``(run_id, source_id)`` with the outcome of the run.
+
+The functions a subreddit run calls take the engine and are one transaction each
+(:func:`store_listing`, :func:`store_thread`, :func:`store_self_post_articles`, …);
+the ``upsert_*`` functions under them take a connection, for callers composing
+their own transaction. Records in are :mod:`newsroom.reddit.parse`'s
+(``RedditPost``, ``EngagementSnapshot``, ``RedditComment``). Articles are never
+written here: a self post's article goes through the one article writer
+(:func:`newsroom.warehouse.articles.article_row` / ``insert_articles``) and
+linking a post re-applies the one metadata rule (``apply_metadata_rule``), so
+whether Reddit or a feed reached a page first does not decide what it says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, select, update
 
 from newsroom.dedup.urls import canonicalize_url
-from newsroom.warehouse import upsert
 from newsroom.warehouse.articles import apply_metadata_rule, article_row, insert_articles
-from newsroom.warehouse.schema import Article, Source, SourceRun, utcnow
+from newsroom.warehouse.db import upsert
+from newsroom.warehouse.schema import Article, FetchLog, Source, SourceRun, utcnow
 from newsroom.warehouse.schema.reddit import RedditComment as CommentRow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 from newsroom.warehouse.schema.reddit import RedditSnapshot as SnapshotRow
 
-from .parse import EngagementSnapshot, RedditComment, RedditPost
+if TYPE_CHECKING:  # the records only; importing the package at run time would pull in its client
+    from newsroom.reddit.parse import EngagementSnapshot, RedditComment, RedditPost
+
+__all__ = ["ListingStored", "RequestRecord", "SelfPostsStored", "ensure_subreddit_source", "link_articles",
+           "record_requests", "record_subreddit_outcome", "self_post_article_row", "source_name",
+           "store_listing", "store_self_post_articles", "store_thread", "store_thread_comments",
+           "threads_to_read", "unlinked_posts", "upsert_comments", "upsert_posts", "upsert_snapshots"]
 
 
 def source_name(subreddit: str) -> str:
@@ -34,19 +56,47 @@ def source_name(subreddit: str) -> str:
     return f"reddit:{subreddit}"
 
 
-def ensure_source(conn: Connection, subreddit: str, url: str, *, enabled: bool = True) -> int:
+@dataclass(frozen=True)
+class RequestRecord:
+    """One HTTP request of a subreddit run, as a ``fetch_log`` row records it."""
+
+    url: str
+    status: int | None
+    kind: str = "reddit"  # reddit (the API), page, robots
+    bytes: int = 0
+    elapsed_ms: float = 0.0
+    error: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListingStored:
+    new_post_ids: set[str]  # posts not stored before
+    snapshots: int
+    threads_to_read: list  # [RedditPost] whose comment count moved since their thread was read
+
+
+@dataclass(frozen=True)
+class SelfPostsStored:
+    linked: int  # posts linked to their article
+    new_articles: int  # articles inserted (not stored before)
+
+
+# ----------------------------------------------------------------------------- sources, runs, requests
+def ensure_subreddit_source(engine: Engine, subreddit: str, url: str, *, enabled: bool = True) -> int:
     """Upsert the subreddit's ``sources`` row (kind ``reddit``); returns its id.
     Only identity columns are updated, so the fetch state survives."""
     name = source_name(subreddit)
-    upsert(conn, Source, [{"name": name, "kind": "reddit", "url": url, "outlet": f"r/{subreddit}",
-                           "tags": ["reddit"], "enabled": enabled, "consecutive_failures": 0, "gone_count": 0}],
-           keys=["name"], update=["kind", "url", "outlet", "enabled"])
-    return conn.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    with engine.begin() as conn:
+        upsert(conn, Source, [{"name": name, "kind": "reddit", "url": url, "outlet": f"r/{subreddit}",
+                               "tags": ["reddit"], "enabled": enabled, "consecutive_failures": 0, "gone_count": 0}],
+               keys=["name"], update=["kind", "url", "outlet", "enabled"])
+        return conn.execute(select(Source.id).where(Source.name == name)).scalar_one()
 
 
-def record_outcome(engine: Engine, source_id: int, run_key: str, *, status: str, reason: str | None,
-                   http_status: int | None = None, counts: dict | None = None,
-                   failures: dict | None = None, now: datetime | None = None) -> None:
+def record_subreddit_outcome(engine: Engine, source_id: int, run_key: str, *, status: str, reason: str | None,
+                             http_status: int | None = None, counts: Mapping | None = None,
+                             failures: Mapping | None = None, now: datetime | None = None) -> None:
     """Fetch state on ``sources`` and this run's row in ``source_runs``.
 
     ``status`` is ``ok``, ``failed`` or ``skipped``. A rate limit is not the
@@ -68,11 +118,24 @@ def record_outcome(engine: Engine, source_id: int, run_key: str, *, status: str,
             conn.execute(update(Source).where(Source.id == source_id).values(**values))
         upsert(conn, SourceRun, [{"run_id": run_key, "source_id": source_id, "status": status, "reason": reason,
                                   "entries": counts.get("posts", 0), "new_entries": counts.get("new_posts", 0),
-                                  "new_articles": counts.get("articles", 0), "failures_by_reason": failures or {},
+                                  "new_articles": counts.get("articles", 0), "failures_by_reason": dict(failures or {}),
                                   "finished_at": now}],
                keys=["run_id", "source_id"])
 
 
+def record_requests(engine: Engine, run_key: str, source_id: int | None, requests: Sequence[RequestRecord]) -> int:
+    """One ``fetch_log`` row per request of this run (an append-only log); returns how many."""
+    if not requests:
+        return 0
+    rows = [{"run_id": run_key, "source_id": source_id, "kind": r.kind, "url": r.url[:4000], "status": r.status,
+             "bytes": r.bytes, "elapsed_ms": r.elapsed_ms, "error": r.error, "fetched_at": r.fetched_at or utcnow()}
+            for r in requests]
+    with engine.begin() as conn:
+        conn.execute(FetchLog.__table__.insert(), rows)
+    return len(rows)
+
+
+# ----------------------------------------------------------------------------- posts, snapshots, comments
 def upsert_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None, via: str,
                  now: datetime | None = None) -> set[str]:
     """Insert or refresh posts; returns the ids that were not stored before."""
@@ -126,11 +189,6 @@ def store_thread_comments(conn: Connection, post_id: str, comments: Iterable[Red
     return upsert_comments(conn, comments, now=now)
 
 
-def mark_thread_read(conn: Connection, post_id: str, num_comments: int, now: datetime | None = None) -> None:
-    conn.execute(update(PostRow).where(PostRow.id == post_id)
-                 .values(thread_num_comments=num_comments, thread_fetched_at=now or utcnow()))
-
-
 def threads_to_read(conn: Connection, posts: Iterable[RedditPost]) -> list[RedditPost]:
     """Posts whose comments are worth a request: they have comments, and the
     count moved since the thread was last read (or it never was)."""
@@ -142,18 +200,41 @@ def threads_to_read(conn: Connection, posts: Iterable[RedditPost]) -> list[Reddi
     return [p for p in posts if last.get(p.id) is None or last[p.id] != p.num_comments]
 
 
-def unlinked_posts(conn: Connection, post_ids: Iterable[str]) -> set[str]:
+def store_listing(engine: Engine, posts: Sequence[RedditPost], snapshots: Sequence[EngagementSnapshot], *,
+                  source_id: int | None, via: str, run_key: str, want_threads: bool,
+                  now: datetime | None = None) -> ListingStored:
+    """Store a run's kept posts and their engagement snapshots, in one transaction, and
+    say which threads to read (only when ``want_threads``: read before the posts'
+    thread counts change, so a rerun does not re-read what it already read)."""
+    with engine.begin() as conn:
+        new_ids = upsert_posts(conn, posts, source_id=source_id, via=via, now=now)
+        n = upsert_snapshots(conn, snapshots, run_key)
+        todo = threads_to_read(conn, posts) if want_threads else []
+    return ListingStored(new_post_ids=new_ids, snapshots=n, threads_to_read=todo)
+
+
+def store_thread(engine: Engine, post_id: str, comments: Sequence[RedditComment], num_comments: int,
+                 now: datetime | None = None) -> int:
+    """A thread's top comments and, with them, the comment count it was read at
+    (one transaction: a thread is marked read only with its comments stored)."""
+    with engine.begin() as conn:
+        n = store_thread_comments(conn, post_id, comments, now=now)
+        conn.execute(update(PostRow).where(PostRow.id == post_id)
+                     .values(thread_num_comments=num_comments, thread_fetched_at=now or utcnow()))
+    return n
+
+
+# ----------------------------------------------------------------------------- posts ↔ articles
+def unlinked_posts(engine: Engine, post_ids: Iterable[str]) -> set[str]:
     """Posts that have no article yet (the article path runs once per post)."""
     ids = list(post_ids)
     if not ids:
         return set()
-    return set(conn.execute(select(PostRow.id).where(PostRow.id.in_(ids), PostRow.article_id.is_(None))).scalars())
+    with engine.connect() as conn:
+        return set(conn.execute(select(PostRow.id).where(PostRow.id.in_(ids), PostRow.article_id.is_(None))).scalars())
 
 
-def link_articles(conn: Connection, article_ids: dict[str, int | None]) -> int:
-    """Set ``reddit_posts.article_id`` and re-apply the metadata rule to those articles
-    (a post's title and time fill only what neither page nor feed gave); returns how
-    many posts were linked."""
+def _link(conn: Connection, article_ids: Mapping[str, int | None]) -> int:
     n = 0
     for post_id, aid in article_ids.items():
         if aid is not None:
@@ -163,11 +244,19 @@ def link_articles(conn: Connection, article_ids: dict[str, int | None]) -> int:
     return n
 
 
+def link_articles(engine: Engine, article_ids: Mapping[str, int | None]) -> int:
+    """Set ``reddit_posts.article_id`` ({post id: article id}; None is skipped) and re-apply
+    the metadata rule to those articles (a post's title and time fill only what neither
+    page nor feed gave); returns how many posts were linked."""
+    with engine.begin() as conn:
+        return _link(conn, article_ids)
+
+
 def self_post_article_row(post: RedditPost, *, source_id: int | None, now: datetime | None = None) -> dict | None:
-    """An ``articles`` row for a self post: the text is the post itself, so it
-    is stored as extracted (``ok``) without fetching anything. The permalink is
-    its canonical URL and its subreddit the outlet. None for a title-only post
-    (nothing to read)."""
+    """The ``articles`` row (built by the one article writer) for a self post: the text
+    is the post itself, so it is stored as extracted (``ok``) without fetching anything.
+    The permalink is its canonical URL and its subreddit the outlet. None for a
+    title-only post (nothing to read)."""
     text = (post.selftext or "").strip()
     if not text:
         return None
@@ -178,18 +267,20 @@ def self_post_article_row(post: RedditPost, *, source_id: int | None, now: datet
         extraction_status="ok", extraction_reason="reddit self post")
 
 
-def store_self_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None,
-                     now: datetime | None = None) -> tuple[dict[str, int | None], int]:
-    """Store self-post articles through the one article writer; returns
-    ({post id: article id}, number newly inserted)."""
+def store_self_post_articles(engine: Engine, posts: Iterable[RedditPost], *, source_id: int | None,
+                             now: datetime | None = None) -> SelfPostsStored:
+    """Store self posts' articles through the one article writer and link each post to
+    its article, in one transaction."""
     rows: dict[str, dict] = {}
     for p in posts:
         row = self_post_article_row(p, source_id=source_id, now=now)
         if row is not None:
             rows[p.id] = row
     if not rows:
-        return {}, 0
-    inserted = insert_articles(conn, list(rows.values()))
-    urls = [r["canonical_url"] for r in rows.values()]
-    ids = dict(conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))).all())
-    return {pid: ids.get(r["canonical_url"]) for pid, r in rows.items()}, inserted
+        return SelfPostsStored(linked=0, new_articles=0)
+    with engine.begin() as conn:
+        inserted = insert_articles(conn, list(rows.values()))
+        urls = [r["canonical_url"] for r in rows.values()]
+        ids = dict(conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(urls))).all())
+        linked = _link(conn, {pid: ids.get(r["canonical_url"]) for pid, r in rows.items()})
+    return SelfPostsStored(linked=linked, new_articles=inserted)
