@@ -6,7 +6,7 @@
 
 The same from a shell (``python -m newsroom export --day 2026-04-09 --format csv --out exports``)
 or from a task (the example consumer DAG). Files carry the views' columns and
-types from :mod:`newsroom.warehouse.views` — an empty day still gives files with
+types from :mod:`newsroom.warehouse.export_reads` — an empty day still gives files with
 the full, typed header, so a consumer's loader does not break on a quiet day.
 JSON columns (sources, entities, key figures…) are written as JSON text, which
 both formats hold and every reader can parse. Timestamps are UTC.
@@ -27,10 +27,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, Boolean, Date, Engine, Float, Integer, Table, text
 
-from newsroom.warehouse.schema.base import UTCDateTime
-from newsroom.warehouse.views import CONSUMER_VIEWS, day_rows
+from newsroom.warehouse.export_reads import (
+    ViewColumn,
+    consumer_views,
+    schema_revision,
+    view_columns,
+    view_day_rows,
+)
 
 Format = Literal["parquet", "csv"]
 
@@ -58,27 +62,13 @@ def file_stem(view: str) -> str:
     return view.removeprefix("v_")
 
 
-def arrow_schema(table: Table):
-    """The pyarrow schema of a view, from its declared SQLAlchemy column types."""
+def arrow_schema(columns: list[ViewColumn]):
+    """The pyarrow schema of a view, from its columns' kinds (JSON is written as JSON text)."""
     import pyarrow as pa
 
-    fields = []
-    for col in table.columns:
-        t = col.type
-        if isinstance(t, UTCDateTime):
-            at = pa.timestamp("us", tz="UTC")
-        elif isinstance(t, Boolean):
-            at = pa.bool_()
-        elif isinstance(t, Integer):
-            at = pa.int64()
-        elif isinstance(t, Float):
-            at = pa.float64()
-        elif isinstance(t, Date):
-            at = pa.date32()
-        else:  # Text, String, JSON (as JSON text)
-            at = pa.string()
-        fields.append(pa.field(col.name, at, nullable=True))
-    return pa.schema(fields)
+    types = {"timestamp": pa.timestamp("us", tz="UTC"), "bool": pa.bool_(), "int": pa.int64(),
+             "float": pa.float64(), "date": pa.date32()}
+    return pa.schema([pa.field(c.name, types.get(c.kind, pa.string()), nullable=True) for c in columns])
 
 
 def _cell(value: Any, is_json: bool) -> Any:
@@ -89,13 +79,11 @@ def _cell(value: Any, is_json: bool) -> Any:
     return value
 
 
-def rows_to_arrow(table: Table, rows: list[dict[str, Any]]):
+def rows_to_arrow(columns: list[ViewColumn], rows: list[dict[str, Any]]):
     import pyarrow as pa
 
-    schema = arrow_schema(table)
-    json_cols = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    columns = {c.name: [_cell(r.get(c.name), c.name in json_cols) for r in rows] for c in table.columns}
-    return pa.Table.from_pydict(columns, schema=schema)
+    data = {c.name: [_cell(r.get(c.name), c.kind == "json") for r in rows] for c in columns}
+    return pa.Table.from_pydict(data, schema=arrow_schema(columns))
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -110,15 +98,7 @@ def _atomic_write(path: Path, write) -> None:
         raise
 
 
-def schema_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except Exception:
-            return None
-
-
-def export_day(engine: Engine, day: date, out_dir: str | os.PathLike, *, fmt: Format = "parquet",
+def export_day(engine, day: date, out_dir: str | os.PathLike, *, fmt: Format = "parquet",
                tz: ZoneInfo | str = "UTC", beat: str | None = None) -> ExportResult:
     """Write every consumer view's rows of local day ``day`` under ``out_dir/YYYY-MM-DD/``.
 
@@ -132,8 +112,8 @@ def export_day(engine: Engine, day: date, out_dir: str | os.PathLike, *, fmt: Fo
     folder = Path(out_dir) / day.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, ExportedFile] = {}
-    for name, table in CONSUMER_VIEWS.items():
-        data = rows_to_arrow(table, day_rows(engine, name, day, tz, beat))
+    for name in consumer_views():
+        data = rows_to_arrow(view_columns(name), view_day_rows(engine, name, day, tz, beat))
         path = folder / f"{file_stem(name)}.{fmt}"
         if fmt == "parquet":
             _atomic_write(path, lambda tmp: pq.write_table(data, tmp))

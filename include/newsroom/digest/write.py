@@ -9,10 +9,8 @@ The transaction commits only once every file is written.
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
-
 from newsroom.warehouse import digest_reads as Q
-from newsroom.warehouse.digest_store import replace_day_rows
+from newsroom.warehouse.digest_store import digest_transaction, replace_day_rows
 
 from newsroom.metrics.render import entity_note_with_figures
 
@@ -22,15 +20,15 @@ from .records import DigestBuild
 from .vault import Vault
 
 
-def store_digest(engine: Engine, build: DigestBuild, vault: Vault) -> dict:
+def store_digest(engine, build: DigestBuild, vault: Vault) -> dict:
     """Replace the day's rows and write the digest, entity and MOC notes."""
     vault.ensure_writable()
     notes = removed = 0
-    with engine.begin() as conn:
+    with digest_transaction(engine) as conn:
         before = replace_day_rows(conn, build.digest_row, build.item_rows, build.timeline_rows)
         path = vault.write_note(DIGESTS_FOLDER, build.name, build.markdown)
         touched = set(before | {r["entity_id"] for r in build.timeline_rows})
-        if touched and Q.has_entities_table(conn):
+        if touched:
             catalogue = Q.entity_catalogue(conn)
             names = entity_note_names(catalogue)
             noted = Q.entities_with_timeline(conn, build.beat)

@@ -165,8 +165,6 @@ def story_figure_phrases(conn, entity_ids, day: date) -> dict[str, str]:
     on ``day`` — what the digest appends to the entity's name in a story."""
     from newsroom.warehouse.metrics import latest_figures
 
-    if "entity_metrics" not in _tables(conn):
-        return {}
     out = {}
     for eid, figs in latest_figures(conn, entity_ids, as_of=day).items():
         phrase = story_phrase(figs, day, _max_age())
@@ -179,13 +177,5 @@ def entity_note_with_figures(conn, entity_id: str, note: str, as_of: date) -> st
     """The topic note with its Figures section as of ``as_of`` (its latest digest day)."""
     from newsroom.warehouse.metrics import latest_figures
 
-    if "entity_metrics" not in _tables(conn):
-        return note
     figs = latest_figures(conn, [entity_id], as_of=as_of).get(entity_id, [])
     return with_figures(note, figs, as_of, _max_age())
-
-
-def _tables(conn) -> set[str]:
-    from sqlalchemy import inspect
-
-    return set(inspect(conn).get_table_names())

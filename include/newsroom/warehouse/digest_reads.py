@@ -97,11 +97,10 @@ def _resolve_merges(conn: Connection, ids: set[int]) -> dict[int, tuple[int, str
 def load_bundles(conn: Connection, window: tuple[datetime, datetime]) -> tuple[list[StoryBundle], int]:
     """The day's stories (and loose articles) with their cited originals, the originals'
     syndicated copies, tags and Reddit threads. Returns (bundles, articles in the window)."""
-    present = T.existing_tables(conn)
     todays = day_articles(conn, window)
     ids = [a.id for a in todays]
     story_of: dict[int, int] = {}
-    if {"stories", "story_articles"} <= present and ids:
+    if ids:
         for chunk in chunks(ids):
             for sid, aid in conn.execute(
                 select(T.story_articles.c.story_id, T.story_articles.c.article_id).where(
@@ -133,10 +132,8 @@ def load_bundles(conn: Connection, window: tuple[datetime, datetime]) -> tuple[l
         if art.id not in story_of:
             bundles.append(StoryBundle(f"a{art.id}", None, art.title, [art], {art.id}))
     _attach_copies(conn, bundles, window)
-    if "article_entities" in present and "entities" in present:
-        _attach_tags(conn, bundles)
-    if {"reddit_posts", "reddit_snapshots"} <= present:
-        _attach_reddit(conn, bundles, window, with_comments="reddit_comments" in present)
+    _attach_tags(conn, bundles)
+    _attach_reddit(conn, bundles, window)
     return bundles, len(todays)
 
 
@@ -173,7 +170,7 @@ def _attach_tags(conn: Connection, bundles: list[StoryBundle]) -> None:
         b.tags = {art.id: per_article.get(art.id, []) for art in b.articles}
 
 
-def _attach_reddit(conn: Connection, bundles: list[StoryBundle], window, with_comments: bool) -> None:
+def _attach_reddit(conn: Connection, bundles: list[StoryBundle], window) -> None:
     p, s, c = T.reddit_posts, T.reddit_snapshots, T.reddit_comments
     by_article: dict[int, StoryBundle] = {}
     by_url: dict[str, StoryBundle] = {}
@@ -199,12 +196,11 @@ def _attach_reddit(conn: Connection, bundles: list[StoryBundle], window, with_co
         for row in conn.execute(select(s.c.post_id, s.c.taken_at, s.c.score, s.c.num_comments)
                                 .where(s.c.post_id.in_(chunk))):
             snaps[row.post_id].append(row)
-        if with_comments:
-            for row in conn.execute(select(c).where(c.c.post_id.in_(chunk), c.c.depth == 0)
-                                    .order_by(c.c.post_id, c.c.rank, c.c.id)):
-                if len(comments[row.post_id]) < 3:
-                    comments[row.post_id].append(
-                        {"author": row.author or "[deleted]", "body": row.body or "", "score": int(row.score or 0)})
+        for row in conn.execute(select(c).where(c.c.post_id.in_(chunk), c.c.depth == 0)
+                                .order_by(c.c.post_id, c.c.rank, c.c.id)):
+            if len(comments[row.post_id]) < 3:
+                comments[row.post_id].append(
+                    {"author": row.author or "[deleted]", "body": row.body or "", "score": int(row.score or 0)})
     for pid in ids:
         row, bundle = posts[pid]
         history = sorted(snaps.get(pid, []), key=lambda r: (r.taken_at, r.score))
@@ -222,8 +218,7 @@ def related_stories(conn: Connection, story_id: int | None, entity_ids: Sequence
                     days: int, min_salience: float) -> list[RelatedStory]:
     """Earlier stories (last seen in the ``days`` before the window) that *name* the story's main
     entities prominently: an entity implied by a child (``mentions = 0``) or named in passing is no link."""
-    present = T.existing_tables(conn)
-    if days <= 0 or not entity_ids or not {"stories", "story_articles", "article_entities"} <= present:
+    if days <= 0 or not entity_ids:
         return []
     s, sa, ae = T.stories, T.story_articles, T.article_entities
     q = (
@@ -242,9 +237,7 @@ def related_stories(conn: Connection, story_id: int | None, entity_ids: Sequence
 
 # ----------------------------------------------------------------------------- notes' projections
 def entity_catalogue(conn: Connection) -> list:
-    """Every ``entities`` row (id order), or [] before the entities migration."""
-    if "entities" not in T.existing_tables(conn):
-        return []
+    """Every ``entities`` row (id order)."""
     return conn.execute(select(T.entities).order_by(T.entities.c.id)).all()
 
 
@@ -309,7 +302,3 @@ def entity_categories(conn: Connection, entity_id: str):
 def digest_days(conn: Connection, beat: str) -> set[date]:
     d = Digest.__table__
     return {r[0] for r in conn.execute(select(d.c.day).where(d.c.beat == beat))}
-
-
-def has_entities_table(conn: Connection) -> bool:
-    return "entities" in T.existing_tables(conn)

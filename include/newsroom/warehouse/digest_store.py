@@ -1,18 +1,30 @@
-"""Writing a day's digest rows: upserts on natural keys, then the day's leftovers deleted.
+"""Writing a day's digest rows (``digests``, ``digest_items``, ``entity_timeline``: their one
+writer): upserts on natural keys, then the day's leftovers deleted.
 
-Runs inside the caller's transaction (``newsroom.digest.write``), which also writes the
-vault files and commits only once every file is written.
+Runs inside :func:`digest_transaction`, which the caller (``newsroom.digest.write``) holds
+open while it writes the vault files, so the rows commit only once every file is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import delete, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from newsroom.warehouse import upsert
 from newsroom.warehouse.digest_reads import chunks
 from newsroom.warehouse.schema.base import utcnow
 from newsroom.warehouse.schema.digest import Digest, DigestItem, EntityTimeline
+
+
+@contextmanager
+def digest_transaction(engine: Engine) -> Iterator[Connection]:
+    """One transaction for storing a day's digest: the reads the notes are projected from and
+    :func:`replace_day_rows` share it; it commits when the block ends, rolls back if it raises."""
+    with engine.begin() as conn:
+        yield conn
 
 
 def replace_day_rows(conn: Connection, digest_row: dict, item_rows: list[dict], timeline_rows: list[dict]) -> set[str]:

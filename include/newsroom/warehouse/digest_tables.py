@@ -7,8 +7,7 @@ columns where values need converting (UTC timestamps, JSON on SQLite).
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, column, inspect, table
-from sqlalchemy.engine import Connection
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, column, table
 
 from newsroom.warehouse.schema.base import UTCDateTime
 from newsroom.warehouse.schema.core import Article
@@ -75,8 +74,3 @@ reddit_comments = table(
     column("score", Integer),
     column("rank", Integer),
 )
-
-
-def existing_tables(conn: Connection) -> set[str]:
-    """Names of the tables present (a stage whose migration is absent is simply skipped)."""
-    return set(inspect(conn).get_table_names())
