@@ -13,7 +13,9 @@ so templates autoescape every value, digest Markdown goes through
 :mod:`newsroom_ui.markdown`, links are relative (the app lives under a prefix
 in Airflow and behind proxies), and a strict Content-Security-Policy forbids
 scripts, remote images and framing by other sites as a second line of defence.
-The page never writes: it opens no transaction that commits and never migrates.
+The page never writes: it opens no transaction that commits and never migrates; what it
+shows comes from :mod:`newsroom.warehouse.ui_reads` (the page holds no SQL). A warehouse
+not at this code's schema revision gets a 503 page saying so.
 Authentication is the caller's: ``newsroom_plugin`` passes Airflow's login
 check as ``dependencies``; standalone there is none (bind it to localhost).
 """
@@ -30,9 +32,9 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from sqlalchemy.engine import Engine
 
-from . import queries
+from newsroom.warehouse import ui_reads as reads
+
 from .markdown import render_markdown
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -71,7 +73,7 @@ class _Warehouse:
 
     def __init__(self, url: str | None):
         self._url = url
-        self._engine: Engine | None = None
+        self._engine = None
 
     @property
     def url(self) -> str:
@@ -81,7 +83,7 @@ class _Warehouse:
             self._url = get_settings().resolved_warehouse_url
         return self._url
 
-    def engine(self) -> Engine:
+    def engine(self):
         if self._engine is None:
             from newsroom.warehouse import connect
 
@@ -89,9 +91,7 @@ class _Warehouse:
         return self._engine
 
     def backend(self) -> str:
-        from sqlalchemy.engine import make_url
-
-        return make_url(self.url).get_backend_name()  # never the URL itself: it may hold a password
+        return reads.backend_name(self.url)  # never the URL itself: it may hold a password
 
 
 def create_app(warehouse_url: str | None = None, *, dependencies: Sequence[Any] = (),
@@ -117,54 +117,54 @@ def create_app(warehouse_url: str | None = None, *, dependencies: Sequence[Any] 
         return HTMLResponse(html, status_code=status)
 
     def not_ready() -> HTMLResponse | None:
-        missing = queries.missing_tables(warehouse.engine())
-        if missing:
-            return page("not_ready.html", status=503, missing=missing)
+        state = reads.schema_state(warehouse.engine())
+        if not state.ready:
+            return page("not_ready.html", status=503, state=state)
         return None
 
     def read(fn, *args):
-        with warehouse.engine().connect() as conn:  # closed without commit: nothing is written
-            return fn(conn, *args)
+        return fn(warehouse.engine(), *args)  # each read closes its connection without commit
 
     @app.get("/", response_class=HTMLResponse)
     def overview() -> HTMLResponse:
         if (r := not_ready()) is not None:
             return r
-        everything = read(queries.source_health)
+        everything = read(reads.source_health)
         # Retired sources (gone from the sources file) are history, not trouble: listed apart.
         sources = [s for s in everything if s.state != "retired"]
         retired = [s for s in everything if s.state == "retired"]
-        return page("overview.html", sources=sources, retired=retired, runs=read(queries.latest_runs, run_limit),
-                    digests=read(queries.digests, digest_limit),
+        return page("overview.html", sources=sources, retired=retired, runs=read(reads.latest_runs, run_limit),
+                    digests=read(reads.digests, digest_limit),
                     troubled=sum(1 for s in sources if s.state != "ok"))
 
     @app.get("/digests/{day}/{beat}", response_class=HTMLResponse)
     def digest_page(day: date, beat: str) -> HTMLResponse:
         if (r := not_ready()) is not None:
             return r
-        note = read(queries.digest, day, beat)
+        note = read(reads.digest, day, beat)
         if note is None:
             raise HTTPException(404, "no such digest")
         return page("digest.html", note=note, body=Markup(render_markdown(note.markdown)))
 
     @app.get("/api/sources")
-    def api_sources() -> list[queries.SourceHealth]:
+    def api_sources() -> list[reads.SourceHealth]:
         _ready_or_503()
-        return read(queries.source_health)
+        return read(reads.source_health)
 
     @app.get("/api/runs")
-    def api_runs(limit: int = run_limit) -> list[queries.RunSummary]:
+    def api_runs(limit: int = run_limit) -> list[reads.RunSummary]:
         _ready_or_503()
-        return read(queries.latest_runs, max(1, min(limit, 500)))
+        return read(reads.latest_runs, max(1, min(limit, 500)))
 
     @app.get("/api/digests")
-    def api_digests(limit: int = digest_limit) -> list[queries.DigestListing]:
+    def api_digests(limit: int = digest_limit) -> list[reads.DigestListing]:
         _ready_or_503()
-        return read(queries.digests, max(1, min(limit, 1000)))
+        return read(reads.digests, max(1, min(limit, 1000)))
 
     def _ready_or_503() -> None:
-        missing = queries.missing_tables(warehouse.engine())
-        if missing:
-            raise HTTPException(503, f"warehouse not migrated: missing {', '.join(missing)}")
+        state = reads.schema_state(warehouse.engine())
+        if not state.ready:
+            raise HTTPException(503, f"warehouse not migrated: at schema revision {state.current or '(none)'}, "
+                                     f"this code needs {state.head}")
 
     return app

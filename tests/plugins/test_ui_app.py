@@ -108,11 +108,38 @@ def test_json_api(client):
 
 
 def test_unmigrated_warehouse_says_so_instead_of_failing(tmp_path):
+    from newsroom.warehouse.db import head_revision
+
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     with TestClient(create_app(url)) as c:
         r = c.get("/")
-        assert r.status_code == 503 and "not migrated" in r.text and "sources" in r.text
-        assert c.get("/api/sources").status_code == 503
+        assert r.status_code == 503 and "not migrated" in r.text and "never migrated" in r.text
+        assert head_revision() in r.text and "python -m newsroom migrate" in r.text
+        api = c.get("/api/sources")
+        assert api.status_code == 503 and head_revision() in api.json()["detail"]
+
+
+def test_warehouse_behind_the_code_says_so_too(tmp_path):
+    """Every table there but the schema one revision behind: the page says so (as a task
+    would, with SchemaNotAtHead) instead of reading tables that may lack columns."""
+    from alembic.script import ScriptDirectory
+
+    from newsroom.warehouse import connect, dispose_all, migrate
+    from newsroom.warehouse.db import alembic_config, head_revision
+
+    url = f"sqlite:///{tmp_path / 'behind.db'}"
+    previous = ScriptDirectory.from_config(alembic_config(url)).get_revision(head_revision()).down_revision
+    migrate(connect(url), revision=previous)
+    try:
+        with TestClient(create_app(url)) as c:
+            r = c.get("/")
+            assert r.status_code == 503 and previous in r.text and head_revision() in r.text
+            assert c.get("/api/digests").status_code == 503
+        migrate(connect(url))
+        with TestClient(create_app(url)) as c:
+            assert c.get("/").status_code == 200 and c.get("/api/digests").json() == []
+    finally:
+        dispose_all()
 
 
 def test_page_does_not_show_the_warehouse_password(tmp_path):

@@ -1,23 +1,62 @@
-"""Read-only queries behind the operator page, each returning typed rows.
+"""What the operator page reads: source health, pipeline runs and digests, as typed records.
 
-Plain SQLAlchemy Core over the warehouse tables (``newsroom.warehouse.schema``):
-the page never writes, never migrates, and works on SQLite and PostgreSQL alike.
-A warehouse that is not migrated yet is reported by :func:`missing_tables`
-rather than failing with a database error.
+Owns no table: reads ``sources``, ``source_runs``, ``feed_entries``, ``pipeline_runs``,
+``digests`` and ``alembic_version``. Every function opens its own connection and closes
+it without committing, so the page (``plugins/newsroom_ui``, which never sees SQL) never
+writes and never migrates; it works on SQLite and PostgreSQL alike. A warehouse whose
+schema is not at this code's head (never migrated, or behind) is reported by
+:func:`schema_state` for the page to say so, the same rule tasks follow
+(:class:`newsroom.warehouse.SchemaNotAtHead`), rather than failing on a missing table.
+
+    state = schema_state(engine)        # SchemaState(current, head).ready
+    source_health(engine)               # [SourceHealth], troubled first
+    latest_runs(engine, limit=20)       # [RunSummary], newest first
+    digests(engine, limit=90)           # [DigestListing], newest day first
+    digest(engine, day, beat)           # DigestNote | None
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from pydantic import BaseModel
-from sqlalchemy import and_, func, inspect, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection, Engine, make_url
 
+from newsroom.warehouse.db import current_revision, head_revision
 from newsroom.warehouse.schema.core import FeedEntryRow, PipelineRun, Source, SourceRun
 from newsroom.warehouse.schema.digest import Digest
 
-TABLES = ("sources", "source_runs", "pipeline_runs", "digests", "feed_entries")
+__all__ = ["DigestListing", "DigestNote", "RunSummary", "SchemaState", "SourceHealth", "backend_name", "digest",
+           "digests", "latest_runs", "schema_state", "source_health"]
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """The warehouse's Alembic revision (None: never migrated) and the one this code needs."""
+
+    current: str | None
+    head: str
+
+    @property
+    def ready(self) -> bool:
+        return self.current == self.head
+
+
+@cache
+def _head() -> str:
+    return head_revision()  # reads the migration scripts: once per process
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    return SchemaState(current=current_revision(engine), head=_head())
+
+
+def backend_name(url: str) -> str:
+    """``sqlite`` / ``postgresql`` for a warehouse URL — never the URL itself, which may hold a password."""
+    return make_url(url).get_backend_name()
 
 
 class SourceHealth(BaseModel):
@@ -86,14 +125,7 @@ class DigestNote(DigestListing):
     path: str
 
 
-def missing_tables(engine: Engine) -> list[str]:
-    """The page's tables that do not exist yet (an unmigrated warehouse)."""
-    names = set(inspect(engine).get_table_names())
-    return [t for t in TABLES if t not in names]
-
-
-def source_health(conn: Connection) -> list[SourceHealth]:
-    """Every source, the troubled ones first, with the outcome of its latest run."""
+def _source_health(conn: Connection) -> list[SourceHealth]:
     latest = (
         select(SourceRun.source_id, func.max(SourceRun.finished_at).label("at"))
         .group_by(SourceRun.source_id)
@@ -104,7 +136,7 @@ def source_health(conn: Connection) -> list[SourceHealth]:
         .join(latest, and_(latest.c.source_id == SourceRun.source_id, latest.c.at == SourceRun.finished_at))
         .subquery()
     )
-    # The same condition as newsroom.pipeline.ingest.pending_entries_query.
+    # The same condition as the ingest's pending entries (a URL, canonicalised, no article yet).
     backlog = (
         select(FeedEntryRow.source_id, func.count().label("n"))
         .where(FeedEntryRow.article_id.is_(None), FeedEntryRow.url.is_not(None),
@@ -130,8 +162,7 @@ def source_health(conn: Connection) -> list[SourceHealth]:
     return list(out.values())
 
 
-def latest_runs(conn: Connection, limit: int = 20) -> list[RunSummary]:
-    """The most recent pipeline runs, newest first."""
+def _latest_runs(conn: Connection, limit: int) -> list[RunSummary]:
     rows = conn.execute(
         select(PipelineRun.__table__).order_by(PipelineRun.finished_at.desc(), PipelineRun.id.desc()).limit(limit)
     )
@@ -145,8 +176,7 @@ def latest_runs(conn: Connection, limit: int = 20) -> list[RunSummary]:
     ]
 
 
-def digests(conn: Connection, limit: int = 90) -> list[DigestListing]:
-    """The latest digests, newest day first."""
+def _digests(conn: Connection, limit: int) -> list[DigestListing]:
     rows = conn.execute(
         select(Digest.day, Digest.beat, Digest.title, Digest.feeds_checked, Digest.subreddits_checked,
                Digest.articles_count, Digest.stories_count, Digest.generated_at)
@@ -156,7 +186,7 @@ def digests(conn: Connection, limit: int = 90) -> list[DigestListing]:
     return [DigestListing(**r) for r in rows]
 
 
-def digest(conn: Connection, day: date, beat: str) -> DigestNote | None:
+def _digest(conn: Connection, day: date, beat: str) -> DigestNote | None:
     row = conn.execute(
         select(Digest.day, Digest.beat, Digest.title, Digest.feeds_checked, Digest.subreddits_checked,
                Digest.articles_count, Digest.stories_count, Digest.generated_at, Digest.markdown, Digest.path)
@@ -177,3 +207,27 @@ def _reasons(raw) -> list[tuple[str, int]]:
             n = 0
         pairs.append((str(k), n))
     return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+
+def source_health(engine: Engine) -> list[SourceHealth]:
+    """Every source, the troubled ones first, with the outcome of its latest run."""
+    with engine.connect() as conn:
+        return _source_health(conn)
+
+
+def latest_runs(engine: Engine, limit: int = 20) -> list[RunSummary]:
+    """The most recent pipeline runs, newest first."""
+    with engine.connect() as conn:
+        return _latest_runs(conn, limit)
+
+
+def digests(engine: Engine, limit: int = 90) -> list[DigestListing]:
+    """The latest digests, newest day first."""
+    with engine.connect() as conn:
+        return _digests(conn, limit)
+
+
+def digest(engine: Engine, day: date, beat: str) -> DigestNote | None:
+    """One day's digest of a beat, with its Markdown."""
+    with engine.connect() as conn:
+        return _digest(conn, day, beat)
