@@ -191,8 +191,8 @@ def store_thread_comments(conn: Connection, post_id: str, comments: Iterable[Red
 
 def threads_to_read(conn: Connection, posts: Iterable[RedditPost]) -> list[RedditPost]:
     """Posts whose comments are worth a request: they have comments, and the
-    count moved since the thread was last read (or it never was)."""
-    posts = [p for p in posts if (p.num_comments or 0) > 0]
+    count moved since the thread was last read (or it never was). Once per post id."""
+    posts = [p for p in {p.id: p for p in reversed(list(posts))}.values() if (p.num_comments or 0) > 0][::-1]
     if not posts:
         return []
     last = dict(conn.execute(select(PostRow.id, PostRow.thread_num_comments)
