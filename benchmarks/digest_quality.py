@@ -105,11 +105,11 @@ def _run(kind: str, rev: str, work: Path, corpus: Path, seeds: Path) -> dict:
     from newsroom.pipeline.stories import process_articles
     from newsroom.pipeline.tagging import tag_new_articles
     from newsroom.settings import Settings
-    from newsroom.warehouse import open_warehouse
+    from newsroom.warehouse import migrate_warehouse
 
     url = f"sqlite:///{work / 'warehouse.db'}"
     settings = Settings(warehouse_url=url, output_dir=work / "vault", data_dir=str(work / "data"))
-    engine = open_warehouse(url)
+    engine = migrate_warehouse(url)  # a fresh warehouse, migrated as setup does
     ids = _load(engine, corpus, seeds)
     tag_new_articles(settings)
     process_articles(engine)
