@@ -5,7 +5,11 @@ can be rerun without the network.
 The data dir is a local folder or any fsspec URL (``s3://bucket/newsroom``,
 ``gs://…``): the same URLs Airflow's ObjectStoragePath accepts, because Celery
 workers on different machines share no disk. This module uses fsspec directly
-so it stays free of Airflow.
+so it stays free of Airflow. fsspec brings ``memory://`` and local files; the
+object-storage backends are optional requirement files (``requirements-s3.txt``
+for ``s3://``, ``requirements-gcs.txt`` for ``gs://``), and a store whose backend
+is missing fails when it is created, naming the file to install — before any
+body is fetched, so nothing is lost.
 
     store = CaptureStore(settings.data_dir)
     ref = store.put(body, kind="page")      # CaptureRef(path, sha256, bytes)
@@ -23,6 +27,31 @@ from pathlib import Path
 import fsspec
 from isal import igzip
 from pydantic import BaseModel
+
+
+#: The optional requirement file that brings each protocol's fsspec backend.
+EXTRAS = {"s3": "requirements-s3.txt", "s3a": "requirements-s3.txt",
+          "gs": "requirements-gcs.txt", "gcs": "requirements-gcs.txt"}
+
+
+class StorageBackendMissing(ImportError):
+    """The data dir's protocol needs an fsspec backend that is not installed."""
+
+
+def check_backend(root: str) -> None:
+    """Raise :class:`StorageBackendMissing` (or ``ValueError`` for an unknown protocol)
+    unless fsspec can open ``root``'s protocol here."""
+    protocol = root.split("://", 1)[0].lower()
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except ImportError as exc:
+        extra = EXTRAS.get(protocol)
+        how = (f"install the optional requirements: pip install -r {extra} (see docs/operations.md)"
+               if extra else f"install the fsspec backend for {protocol}://")
+        raise StorageBackendMissing(f"NEWSROOM_DATA_DIR={root!r} needs the {protocol}:// backend, which is not "
+                                    f"installed ({exc}); {how}") from None
+    except ValueError as exc:
+        raise ValueError(f"NEWSROOM_DATA_DIR={root!r}: fsspec knows no protocol {protocol!r} ({exc})") from None
 
 
 class CaptureRef(BaseModel):
@@ -46,7 +75,9 @@ class CaptureStore:
         root = str(root)
         self.remote = "://" in root and not root.startswith("file://")
         self.root = root.rstrip("/") if self.remote else str(Path(root.removeprefix("file://")).resolve())
-        if not self.remote:
+        if self.remote:
+            check_backend(self.root)
+        else:
             Path(self.root, "captures").mkdir(parents=True, exist_ok=True)
 
     @staticmethod

@@ -5,11 +5,16 @@ Airflow Connection ``llm_default``; this package never imports Airflow).
 Works with anything that speaks ``POST {base_url}/chat/completions`` — OpenAI,
 Ollama, vLLM, llama.cpp's server. Results are cached by a hash of the model,
 the prompt version and the exact input, so a rerun of a day costs nothing
-and gives the same text. Any failure (network, HTTP status, malformed JSON,
+and gives the same text (the cache lives in ``newsroom.warehouse.summary_cache``;
+this module has no SQL). Any failure (network, HTTP status, malformed JSON,
 empty or absurd answer) returns ``None`` with a reason, and the caller keeps
 the extractive summary: nothing fails for want of a key or a server. The API
 key is a ``SecretStr``: it is sent in the Authorization header and never
 logged, repr'd or stored.
+
+HTTP goes through :class:`newsroom.fetch.Fetcher` like every other request:
+the address guard, timeouts and a body cap apply (see :func:`endpoint_policy`
+for why loopback is allowed and metadata addresses are not).
 """
 
 from __future__ import annotations
@@ -19,18 +24,24 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import BaseModel, Field, SecretStr
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
-from newsroom.warehouse import upsert
-from newsroom.warehouse.schema.digest import SummaryCache
+from newsroom.fetch import Fetcher, FetchPolicy
+from newsroom.warehouse.summary_cache import cached_summary, store_summary
 
 from .summarize import SourceText
 
+if TYPE_CHECKING:  # pragma: no cover
+    from newsroom.settings import Settings
+
 log = logging.getLogger(__name__)
+
+#: A chat completion of ``max_tokens`` ≤ a few thousand is a few KB; anything near this is not one.
+MAX_RESPONSE_BYTES = 1_000_000
+#: Fetch errors reported as a timeout (the reason callers and tests already know).
+_TIMEOUTS = frozenset({"timeout", "total_timeout"})
 
 PROMPT_VERSION = "v1"
 SYSTEM_PROMPT = (
@@ -81,47 +92,81 @@ def content_hash(config: LLMConfig, prompt: str) -> str:
     return h.hexdigest()
 
 
-class LLMSummariser:
-    """Summaries from an OpenAI-compatible endpoint, cached in ``digest_summary_cache``."""
+def endpoint_policy(config: LLMConfig, settings: "Settings | None" = None) -> FetchPolicy:
+    """How the model endpoint is fetched.
 
-    def __init__(self, config: LLMConfig, client: httpx.Client | None = None):
+    The endpoint is operator configuration (the ``llm_default`` Connection), not a URL a
+    feed handed us, and a local model server (Ollama on ``localhost:11434``, vLLM on the
+    compose network) is its usual home: loopback and private addresses are allowed, as they
+    were before the endpoint went through the fetcher. Link-local and cloud metadata
+    addresses stay refused — a Connection pointing at ``169.254.169.254`` would post prompts
+    and the API key to the machine's credential service — unless
+    ``NEWSROOM_ALLOWED_PRIVATE_HOSTS`` lists the host, the one exception every fetch
+    honours. ``NEWSROOM_ALLOWED_HOSTS`` restricts *crawled* hosts and does not apply here.
+    """
+    if settings is None:
+        from newsroom.settings import get_settings
+
+        settings = get_settings()
+    return FetchPolicy(
+        user_agent=settings.user_agent,
+        allow_private_networks=True,
+        allowed_private_hosts=list(settings.allowed_private_hosts),
+        connect_timeout=config.timeout_s,
+        read_timeout=config.timeout_s,
+        # a model answers all at once (no streaming): the read timeout is the wait for the answer
+        total_timeout=2 * config.timeout_s,
+        max_bytes=MAX_RESPONSE_BYTES,
+        max_redirects=0,
+    )
+
+
+class LLMSummariser:
+    """Summaries from an OpenAI-compatible endpoint, cached in ``digest_summary_cache``.
+
+    ``settings`` supplies the user agent and the guard's exemptions (default: the
+    environment's); ``fetcher`` replaces the whole policy (tests, a shared fetcher)."""
+
+    def __init__(self, config: LLMConfig, *, settings: "Settings | None" = None, fetcher: Fetcher | None = None):
         self.config = config
-        self._client = client
+        self._settings = settings
+        self._fetcher = fetcher
+        self._owned = fetcher is None
 
     def __repr__(self) -> str:  # never show the key
         return f"LLMSummariser(base_url={self.config.base_url!r}, model={self.config.model!r})"
 
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self.config.timeout_s, follow_redirects=False)
-        return self._client
+    def _http(self) -> Fetcher:
+        if self._fetcher is None:
+            self._fetcher = Fetcher(endpoint_policy(self.config, self._settings))
+        return self._fetcher
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._fetcher is not None and self._owned:
+            self._fetcher.close()
+            self._fetcher = None
 
-    def summarise(self, engine: Engine, headline: str, sources: Sequence[SourceText]) -> LLMResult:
-        """A summary for the story, from cache or the endpoint; ``summary=None`` on any failure."""
+    def summarise(self, engine, headline: str, sources: Sequence[SourceText]) -> LLMResult:
+        """A summary for the story, from cache or the endpoint; ``summary=None`` on any failure.
+        ``engine`` is the warehouse engine the cache lives in."""
         prompt = build_prompt(headline, sources, self.config.max_input_chars)
         key = content_hash(self.config, prompt)
-        with engine.connect() as conn:
-            cached = conn.execute(select(SummaryCache.summary).where(SummaryCache.content_hash == key)).scalar()
+        cached = cached_summary(engine, key)
         if cached:
             return LLMResult(cached, cached=True)
         try:
             text = self._complete(prompt)
         except Exception as exc:  # noqa: BLE001 - any failure means "use the extractive summary"
             reason = _reason(exc)
-            log.warning("LLM summary failed for %r, using the extractive one: %s", headline[:80], reason)
+            detail = getattr(exc, "detail", None)
+            log.warning("LLM summary failed for %r, using the extractive one: %s%s", headline[:80], reason,
+                        f" ({detail})" if detail else "")
             return LLMResult(None, error=reason)
-        with engine.begin() as conn:  # short write: never hold the warehouse while waiting on HTTP
-            upsert(conn, SummaryCache, [{"content_hash": key, "model": self.config.model, "summary": text}],
-                   keys=["content_hash"])
+        store_summary(engine, key, self.config.model, text)  # its own short write, after the HTTP call
         return LLMResult(text)
 
     def _complete(self, prompt: str) -> str:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Accept": "application/json"}
         if self.config.api_key is not None and self.config.api_key.get_secret_value():
             headers["Authorization"] = f"Bearer {self.config.api_key.get_secret_value()}"
         payload = {
@@ -131,11 +176,18 @@ class LLMSummariser:
             "max_tokens": self.config.max_tokens,
             "stream": False,
         }
-        resp = self._http().post(self.config.endpoint, headers=headers, content=json.dumps(payload))
-        if resp.status_code != 200:
-            raise LLMError(f"http_{resp.status_code}")
+        resp = self._http().post(self.config.endpoint, json=payload, headers=headers, kind="llm")
+        if resp.status is not None and resp.status != 200:
+            raise LLMError(f"http_{resp.status}")
+        if resp.error in _TIMEOUTS:
+            raise LLMError("timeout")
+        if resp.error is not None:
+            # refused by the guard (blocked_address…), above the cap (too_large), or no connection
+            code = resp.error if resp.error.startswith("blocked_") or resp.error == "too_large" \
+                else f"http_error:{resp.error}"
+            raise LLMError(code, resp.error_detail)
         try:
-            data = resp.json()
+            data = json.loads(resp.body)
             text = data["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise LLMError("malformed_response") from None
@@ -150,14 +202,15 @@ class LLMSummariser:
 
 
 class LLMError(RuntimeError):
-    """The endpoint answered, but not with a usable summary."""
+    """No usable summary: ``reason`` is the short code callers record (``http_500``,
+    ``timeout``, ``blocked_address``…), ``detail`` the fetcher's sentence, if any."""
+
+    def __init__(self, reason: str, detail: str | None = None):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
 
 
 def _reason(exc: Exception) -> str:
     if isinstance(exc, LLMError):
-        return str(exc)
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
-    if isinstance(exc, httpx.HTTPError):
-        return f"http_error:{type(exc).__name__}"
+        return exc.reason
     return f"error:{type(exc).__name__}"

@@ -3,7 +3,8 @@
 Public surface:
 
 * :class:`FetchPolicy` — limits and manners (timeouts, byte cap, redirects, concurrency).
-* :class:`Fetcher` — ``get`` / ``get_many`` returning :class:`~newsroom.records.FetchResult`.
+* :class:`Fetcher` — ``get`` / ``get_many`` / ``post`` returning :class:`~newsroom.records.FetchResult`;
+  the only HTTP client in newsroom (feeds, pages, robots.txt, Reddit, the LLM endpoint, metrics APIs).
 * :func:`check_url` / :class:`BlockedURL` — the SSRF guard, usable on its own.
 * :func:`get_with_retry` — one or two quick retries for transient errors.
 

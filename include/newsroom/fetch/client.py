@@ -15,16 +15,20 @@ that times out is recorded, not lost.
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import functools
+import json as _json
 import logging
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timezone
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+from urllib.parse import urlencode
 
 import httpcore
 import httpx
@@ -195,6 +199,56 @@ class Fetcher:
             result.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
         return result
 
+    def post(
+        self,
+        url: str,
+        *,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        kind: str = "api",
+        max_bytes: int | None = None,
+    ) -> FetchResult:
+        """POST to ``url`` once; never raises for network problems.
+
+        For API calls (an OAuth token request, a model endpoint), not for crawling: the
+        same address guard, host allowlist, timeouts and body cap as :meth:`get`, but the
+        request is sent exactly once and a redirect is *not* followed — re-sending a body
+        (and credentials) to wherever a ``Location`` points is how secrets leak, so a 3xx
+        comes back with ``error="redirect_not_followed"``. ``json`` sends a JSON body,
+        ``data`` a form body (``application/x-www-form-urlencoded``); at most one of them.
+        ``auth`` is ``(user, password)`` for HTTP Basic. robots.txt is not consulted.
+        """
+        if json is not None and data is not None:
+            raise ValueError("post() takes json= or data=, not both")
+        req_headers = httpx.Headers({"Accept": "*/*"})
+        content: bytes | None = None
+        if json is not None:
+            content = _json.dumps(json, ensure_ascii=False).encode("utf-8")
+            req_headers["Content-Type"] = "application/json"
+        elif data is not None:
+            content = urlencode(list(data.items())).encode("ascii")
+            req_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        req_headers.update(dict(headers or {}))
+        if auth is not None:
+            pair = f"{auth[0]}:{auth[1]}".encode("utf-8")
+            req_headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        started = time.monotonic()
+        deadline = started + self.policy.total_timeout
+        cap = max_bytes if max_bytes is not None else self.policy.max_bytes
+        result = FetchResult(url=url)
+        try:
+            parsed = self._guard(result, url, url)
+            location = None if parsed is None else \
+                self._hop(result, url, parsed, "POST", req_headers, content, deadline, cap, kind)
+            if location is not None:
+                self._fail(result, "redirect_not_followed",
+                           f"HTTP {result.status} to {location!r}: a POST is never re-sent to another location")
+        finally:
+            result.elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+        return result
+
     def get_many(
         self,
         urls: Iterable[str],
@@ -283,26 +337,9 @@ class Fetcher:
         visited: set[str] = set()
         first_origin = None
         while True:
-            try:
-                # Names are resolved and checked by GuardedBackend when it connects (one DNS
-                # lookup, and the address checked is the address used).
-                check_url(
-                    current,
-                    self.policy.allow_private_networks,
-                    allow_hosts=self.policy.allowed_private_hosts,
-                    resolve=False,
-                )
-            except BlockedURL as exc:
-                return self._fail(result, exc.reason, exc.detail)
-            except HostNotFound as exc:
-                return self._fail(result, "connection_error", str(exc))
-            parsed = httpx.URL(current)
-            if not self.policy.host_allowed(parsed.host):
-                # Checked on every hop: an allowed feed must not redirect the fetcher to a
-                # host the operator did not list.
-                where = "redirect to" if current != url else "host of"
-                return self._fail(result, "host_not_allowed",
-                                  f"{where} {current}: host {parsed.host!r} is not in NEWSROOM_ALLOWED_HOSTS")
+            parsed = self._guard(result, url, current)
+            if parsed is None:
+                return None
             visited.add(str(parsed))
             if first_origin is None:
                 first_origin = _origin(parsed)
@@ -311,34 +348,9 @@ class Fetcher:
                     req_headers.pop(h, None)
             if robots and not self.robots.allowed(current):
                 return self._fail(result, "robots", f"{current} is disallowed by robots.txt for our user agent")
-            if time.monotonic() >= deadline:
-                return self._fail(result, "total_timeout", f"gave up after {self.policy.total_timeout:g}s in total")
-
-            hop = FetchResult(url=current)
-            hop_started = time.monotonic()
-            location = None
-            try:
-                location = self._request(hop, parsed, req_headers, deadline, cap)
-            except _HopError as exc:
-                hop.error, hop.error_detail = exc.error, exc.detail
-            if hop.error in _REFUSED_AT_CONNECT:  # the guard refused the address: nothing was sent
-                return self._fail(result, hop.error, hop.error_detail or hop.error)
-            hop.elapsed_ms = round((time.monotonic() - hop_started) * 1000, 1)
-            result.final_url = current
-            result.status = hop.status
-            result.headers = hop.headers
-
+            location = self._hop(result, current, parsed, "GET", req_headers, None, deadline, cap, kind)
             if location is None:
-                result.body = hop.body
-                result.not_modified = hop.not_modified
-                result.error, result.error_detail = hop.error, hop.error_detail
-                result.retry_after_s = hop.retry_after_s
-                hop.final_url = current
-                self._emit(hop, kind)
                 return None
-
-            hop.final_url = location
-            self._emit(hop, kind)
             try:
                 nxt = str(parsed.join(location))
             except Exception as exc:
@@ -353,13 +365,76 @@ class Fetcher:
             result.redirects.append(nxt)
             current = nxt
 
+    def _guard(self, result: FetchResult, first: str, current: str) -> httpx.URL | None:
+        """Check one hop against the address guard and the host allowlist. Returns the
+        parsed URL, or None after recording the refusal in ``result``."""
+        try:
+            # Names are resolved and checked by GuardedBackend when it connects (one DNS
+            # lookup, and the address checked is the address used).
+            check_url(
+                current,
+                self.policy.allow_private_networks,
+                allow_hosts=self.policy.allowed_private_hosts,
+                resolve=False,
+            )
+        except BlockedURL as exc:
+            self._fail(result, exc.reason, exc.detail)
+            return None
+        except HostNotFound as exc:
+            self._fail(result, "connection_error", str(exc))
+            return None
+        parsed = httpx.URL(current)
+        if not self.policy.host_allowed(parsed.host):
+            # Checked on every hop: an allowed feed must not redirect the fetcher to a
+            # host the operator did not list.
+            where = "redirect to" if current != first else "host of"
+            self._fail(result, "host_not_allowed",
+                       f"{where} {current}: host {parsed.host!r} is not in NEWSROOM_ALLOWED_HOSTS")
+            return None
+        return parsed
+
+    def _hop(self, result: FetchResult, current: str, parsed: httpx.URL, method: str, req_headers: httpx.Headers,
+             content: bytes | None, deadline: float, cap: int, kind: str) -> str | None:
+        """Send one request to ``current`` (a URL :meth:`_guard` passed) and copy its outcome
+        into ``result``. Returns the Location of a redirect, else None (``result`` is then
+        final: a body, or an error)."""
+        if time.monotonic() >= deadline:
+            self._fail(result, "total_timeout", f"gave up after {self.policy.total_timeout:g}s in total")
+            return None
+        hop = FetchResult(url=current)
+        hop_started = time.monotonic()
+        location = None
+        try:
+            location = self._request(hop, parsed, req_headers, deadline, cap, method, content)
+        except _HopError as exc:
+            hop.error, hop.error_detail = exc.error, exc.detail
+        if hop.error in _REFUSED_AT_CONNECT:  # the guard refused the address: nothing was sent
+            self._fail(result, hop.error, hop.error_detail or hop.error)
+            return None
+        hop.elapsed_ms = round((time.monotonic() - hop_started) * 1000, 1)
+        result.final_url = current
+        result.status = hop.status
+        result.headers = hop.headers
+        if location is None:
+            result.body = hop.body
+            result.not_modified = hop.not_modified
+            result.error, result.error_detail = hop.error, hop.error_detail
+            result.retry_after_s = hop.retry_after_s
+            hop.final_url = current
+            self._emit(hop, kind)
+            return None
+        hop.final_url = location
+        self._emit(hop, kind)
+        return location
+
     @staticmethod
     def _fail(result: FetchResult, error: str, detail: str) -> None:
         result.error, result.error_detail = error, detail
         result.body = b""
         result.not_modified = False
 
-    def _request(self, hop: FetchResult, url: httpx.URL, headers, deadline: float, cap: int) -> str | None:
+    def _request(self, hop: FetchResult, url: httpx.URL, headers, deadline: float, cap: int,
+                 method: str = "GET", content: bytes | None = None) -> str | None:
         """Send one request; fill ``hop``. Returns the Location when it is a redirect."""
         p = self.policy
         remaining = deadline - time.monotonic()
@@ -371,7 +446,7 @@ class Fetcher:
             pool=min(p.connect_timeout, remaining),
         )
         try:
-            request = self._client.build_request("GET", url, headers=headers, timeout=timeout)
+            request = self._client.build_request(method, url, headers=headers, content=content, timeout=timeout)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as exc:
             raise _HopError("invalid_url", f"invalid URL: {exc}") from exc
         try:

@@ -74,7 +74,7 @@ def build_daily_digest(
     """
     vault = Vault(settings.output_dir)
     vault.ensure_writable()
-    summariser = LLMSummariser(llm) if isinstance(llm, LLMConfig) else llm
+    summariser = LLMSummariser(llm, settings=settings) if isinstance(llm, LLMConfig) else llm
     try:
         build = compute_digest(engine, day, sources=sources, llm=summariser)
     finally:

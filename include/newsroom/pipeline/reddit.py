@@ -97,12 +97,12 @@ def _read_rss(client: RedditClient, sub: SubredditSource, engine, store, rlog) -
     except RedditError as exc:
         rlog.add(exc.url or "", exc.status, error=exc.reason)
         raise
-    rlog.add(str(resp.url), resp.status_code, len(resp.content))
-    _capture(engine, store, resp.content, str(resp.url), resp.status_code, resp.headers.get("content-type"))
+    rlog.add(resp.url, resp.status, len(resp.body))
+    _capture(engine, store, resp.body, resp.url, resp.status, resp.headers.get("content-type"))
     try:
-        return parse_subreddit_feed(resp.content)[: sub.limit]
+        return parse_subreddit_feed(resp.body)[: sub.limit]
     except ParseError as exc:
-        raise RedditError(exc.reason, status=resp.status_code, url=str(resp.url), detail=str(exc)) from None
+        raise RedditError(exc.reason, status=resp.status, url=resp.url, detail=str(exc)) from None
 
 
 def _read_posts(client, sub, engine, store, rlog) -> tuple[list[RedditPost], str, str | None]:
@@ -202,7 +202,8 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
     captures = CaptureStore(settings.data_dir)
     rlog = _RequestLog(run_key, source_id)
     failures: Counter[str] = Counter()
-    client = RedditClient(cfg, user_agent=settings.user_agent, credentials=credentials)
+    client = RedditClient(cfg, user_agent=settings.user_agent, credentials=credentials,
+                          policy=FetchPolicy.from_settings(settings))
     try:
         try:
             listed, via, note = _read_posts(client, sub, engine, captures, rlog)

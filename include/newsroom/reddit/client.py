@@ -1,10 +1,17 @@
 """HTTP access to Reddit: anonymous public JSON, or app-only OAuth.
 
-Why plain HTTP (httpx) and not PRAW: see ``docs/reddit.md``. In short, the
-anonymous ``.json`` path needs no SDK, one HTTP stack is easier to reason about,
-and every request can be pointed at a local replay server in tests.
+Why plain HTTP and not PRAW: see ``docs/reddit.md``. In short, the anonymous
+``.json`` path needs no SDK, one HTTP stack is easier to reason about, and every
+request can be pointed at a local replay server in tests. That one stack is
+:class:`newsroom.fetch.Fetcher`: every request (the token POST included) goes
+through its address guard on every redirect hop, host allowlist, timeouts and
+body cap, and ``Retry-After`` is read by its one parser
+(:func:`newsroom.fetch.parse_retry_after`). A listing redirected to a private or
+link-local address is refused like any feed would be; an oversized body fails
+with ``too_large`` instead of filling memory.
 
-    with RedditClient(config, user_agent=ua, credentials=creds) as client:
+    with RedditClient(config, user_agent=ua, credentials=creds,
+                      policy=FetchPolicy.from_settings(settings)) as client:
         for resp, page in client.iter_listing("LocalLLaMA", "hot", limit=50):
             ...
         resp = client.get_thread("1j7g9uj", limit=200)
@@ -27,7 +34,6 @@ Neither the secret nor the token is ever logged or put in an error message;
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import threading
@@ -35,10 +41,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode, urlsplit
 
 from newsroom.config.sources import RedditConfig
+from newsroom.fetch import Fetcher, FetchPolicy
+from newsroom.records import FetchResult
 
 from .auth import RedditCredentials, cached_token, clear_tokens, forget_token, remember_token
 from .parse import Listing, ParseError, parse_listing
@@ -48,6 +55,12 @@ log = logging.getLogger("newsroom.reddit")
 #: Retry-After assumed when a 429 carries none (Reddit's window is 10 minutes).
 DEFAULT_RETRY_AFTER_S = 60.0
 MAX_PAGE = 100  # Reddit serves at most 100 items per listing page
+MAX_REDIRECTS = 3  # an unknown subreddit redirects once (to a search); more is a misconfiguration
+#: Fetcher errors that are timeouts, and those reported under their own name (the rest: network_error).
+_TIMEOUTS = frozenset({"timeout", "total_timeout"})
+_REDIRECTS = frozenset({"too_many_redirects", "redirect_loop"})
+_NAMED = frozenset({"blocked_address", "blocked_scheme", "blocked_credentials", "host_not_allowed",
+                    "too_large", "invalid_url", "tls_error", "decoding_error"})
 
 
 class RedditError(Exception):
@@ -70,7 +83,8 @@ class RateLimited(RedditError):
 
 @dataclass
 class ApiResponse:
-    """One successful JSON response."""
+    """One successful response: decoded JSON in ``data`` (``None`` for the RSS document).
+    ``url`` is the final URL, after redirects; ``headers`` are lower-cased."""
 
     url: str
     status: int
@@ -78,6 +92,7 @@ class ApiResponse:
     data: Any
     content_type: str
     elapsed_ms: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -149,20 +164,6 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date."""
-    if not value:
-        return None
-    secs = _float(value.strip())
-    if secs is not None:
-        return max(0.0, secs)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
 def _error_reason(status: int, body: bytes, content_type: str) -> tuple[str, str | None]:
     """Name a 403/404 the way an operator needs it: quarantined, private, banned…"""
     data: Any = None
@@ -186,30 +187,51 @@ def _error_reason(status: int, body: bytes, content_type: str) -> tuple[str, str
     return f"http_{status}", msg or None
 
 
+def _raise_for_fetch_error(resp: FetchResult, url: str) -> None:
+    """Turn a request that got no HTTP answer (refused by the guard, timed out, too large…)
+    into a :class:`RedditError`; an HTTP error status is left to the caller."""
+    if resp.error is None or (resp.status is not None and resp.error.startswith("http_")):
+        return
+    if resp.error in _TIMEOUTS:
+        raise RedditError("timeout", url=url, detail=resp.error_detail)
+    if resp.error in _REDIRECTS:
+        raise RedditError("too_many_redirects", url=url, detail=resp.error_detail)
+    if resp.error in _NAMED:
+        raise RedditError(resp.error, status=resp.status, url=url, detail=resp.error_detail)
+    raise RedditError("network_error", url=url, detail=f"{resp.error}: {resp.error_detail}")
+
+
 class RedditClient:
     """A small, polite Reddit API client (see the module docstring)."""
 
     def __init__(self, config: RedditConfig, *, user_agent: str, credentials: RedditCredentials | None = None,
-                 max_retries: int = 2, server_error_backoff_s: float = 1.0, transport: httpx.BaseTransport | None = None):
+                 policy: FetchPolicy | None = None, max_retries: int = 2, server_error_backoff_s: float = 1.0):
+        """``policy`` is the deployment's fetch policy (``FetchPolicy.from_settings``): its
+        address guard, allowlist and body cap apply; the user agent, timeouts and redirect
+        limit are Reddit's (``config``). Without one, the guard's defaults (public
+        addresses only)."""
         self.config = config
         self.credentials = credentials
         self.base_url = (config.oauth_base_url if credentials else config.base_url).rstrip("/")
         self.public_url = config.base_url.rstrip("/")
         per_minute = config.oauth_requests_per_minute if credentials else config.requests_per_minute
-        self.budget = host_budget(httpx.URL(self.base_url).host + f":{httpx.URL(self.base_url).port}", per_minute)
+        api = urlsplit(self.base_url)
+        self.budget = host_budget(f"{api.hostname}:{api.port}", per_minute)
         self.max_wait_s = config.max_wait_s
         self.max_retries = max_retries
         self.server_error_backoff_s = server_error_backoff_s
         self.requests = 0  # every HTTP request this client made (token requests included)
         self.token_requests = 0
         self.waited_s = 0.0
-        self._http = httpx.Client(
-            headers={"User-Agent": config.user_agent or user_agent},
-            timeout=httpx.Timeout(config.timeout_s),
-            follow_redirects=True,
-            max_redirects=3,
-            transport=transport,
-        )
+        base = policy or FetchPolicy(user_agent=user_agent)
+        self.policy = base.model_copy(update={
+            "user_agent": config.user_agent or user_agent,
+            "connect_timeout": config.timeout_s,
+            "read_timeout": config.timeout_s,
+            "total_timeout": max(base.total_timeout, config.timeout_s),
+            "max_redirects": min(base.max_redirects, MAX_REDIRECTS),
+        })
+        self._http = Fetcher(self.policy)
 
     def __repr__(self) -> str:
         return f"RedditClient(base_url={self.base_url!r}, oauth={self.credentials is not None})"
@@ -236,23 +258,24 @@ class RedditClient:
                 return cached
         self.requests += 1
         self.token_requests += 1
-        try:
-            resp = self._http.post(
-                self.config.token_url,
-                data={"grant_type": "client_credentials"},
-                auth=(self.credentials.client_id.get_secret_value(), self.credentials.client_secret.get_secret_value()),
-            )
-        except httpx.HTTPError as exc:
-            raise RedditError("oauth_failed", detail=type(exc).__name__) from None
-        if resp.status_code != 200:
+        resp = self._http.post(
+            self.config.token_url,
+            data={"grant_type": "client_credentials"},
+            auth=(self.credentials.client_id.get_secret_value(), self.credentials.client_secret.get_secret_value()),
+            kind="reddit_token",
+        )
+        if resp.error is not None and not resp.error.startswith("http_"):
+            # No usable answer (refused by the guard, timed out, above the cap, a redirect): say which.
+            raise RedditError("oauth_failed", status=resp.status, detail=f"{resp.error}: {resp.error_detail}")
+        if resp.status != 200:
             # The body of a failed token request is not echoed: it may quote what we sent.
-            raise RedditError("oauth_failed", status=resp.status_code, detail="token endpoint refused the credentials")
+            raise RedditError("oauth_failed", status=resp.status, detail="token endpoint refused the credentials")
         try:
-            payload = resp.json()
+            payload = json.loads(resp.body)
             token = str(payload["access_token"])
             expires_in = float(payload.get("expires_in") or 3600)
         except (ValueError, KeyError, TypeError):
-            raise RedditError("oauth_failed", status=resp.status_code, detail="token response without access_token") from None
+            raise RedditError("oauth_failed", status=resp.status, detail="token response without access_token") from None
         remember_token(key, token, expires_in)
         log.info("reddit: obtained an app-only OAuth token (expires in %.0fs)", expires_in)
         return token
@@ -276,27 +299,26 @@ class RedditClient:
     def get_json(self, path: str, params: dict[str, Any] | None = None, *, public: bool = False) -> ApiResponse:
         """GET ``path`` (relative to the API host) and decode JSON, or raise :class:`RedditError`."""
         resp = self._get(path, params, public=public)
-        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = resp.content
+        body = resp.body
         head = body.lstrip()[:1]
-        if head == b"<" or ctype in ("text/html", "application/xhtml+xml"):
-            raise RedditError("html_not_json", status=resp.status_code, url=str(resp.url),
-                              detail=f"got {ctype or 'HTML'} instead of JSON")
+        if head == b"<" or resp.content_type in ("text/html", "application/xhtml+xml"):
+            raise RedditError("html_not_json", status=resp.status, url=resp.url,
+                              detail=f"got {resp.content_type or 'HTML'} instead of JSON")
         try:
-            data = json.loads(body)
+            resp.data = json.loads(body)
         except ValueError:
-            raise RedditError("invalid_json", status=resp.status_code, url=str(resp.url),
-                              detail=f"{len(body)} bytes of {ctype or 'unknown type'}") from None
-        return ApiResponse(url=str(resp.url), status=resp.status_code, body=body, data=data, content_type=ctype,
-                           elapsed_ms=resp.elapsed.total_seconds() * 1000 if resp.elapsed else 0.0)
+            raise RedditError("invalid_json", status=resp.status, url=resp.url,
+                              detail=f"{len(body)} bytes of {resp.content_type or 'unknown type'}") from None
+        return resp
 
-    def get_bytes(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
-        """GET a non-JSON document (the RSS fallback) from the public host."""
+    def get_bytes(self, path: str, params: dict[str, Any] | None = None) -> ApiResponse:
+        """GET a non-JSON document (the RSS fallback) from the public host (``data`` is None)."""
         return self._get(path, params, public=True)
 
-    def _get(self, path: str, params: dict[str, Any] | None, *, public: bool) -> httpx.Response:
+    def _get(self, path: str, params: dict[str, Any] | None, *, public: bool) -> ApiResponse:
         base = self.public_url if public or not self.credentials else self.base_url
         url = f"{base}{path}"
+        target = f"{url}?{urlencode(list(params.items()))}" if params else url
         use_oauth = self.credentials is not None and not public
         refreshed = False
         attempt = 0
@@ -304,32 +326,28 @@ class RedditClient:
             self._wait_for_budget(url)
             headers = {"Authorization": f"bearer {self._token()}"} if use_oauth else {}
             self.requests += 1
-            try:
-                resp = self._http.get(url, params=params, headers=headers)
-            except httpx.TimeoutException:
-                raise RedditError("timeout", url=url) from None
-            except httpx.TooManyRedirects:
-                raise RedditError("too_many_redirects", url=url) from None
-            except httpx.HTTPError as exc:
-                raise RedditError("network_error", url=url, detail=type(exc).__name__) from None
+            resp = self._http.get(target, headers=headers, kind="reddit")
+            _raise_for_fetch_error(resp, url)
             self.budget.note(_float(resp.headers.get("x-ratelimit-remaining")),
                              _float(resp.headers.get("x-ratelimit-reset")))
-            status = resp.status_code
-            log.debug("reddit: GET %s → %s (remaining %s)", resp.url.copy_with(query=None), status,
+            status = resp.status
+            final = resp.final_url or target
+            log.debug("reddit: GET %s → %s (remaining %s)", final.split("?", 1)[0], status,
                       resp.headers.get("x-ratelimit-remaining", "?"))
-            if status == 200 and resp.url.path.rstrip("/").removesuffix(".json").endswith("/subreddits/search") \
+            if status == 200 and urlsplit(final).path.rstrip("/").removesuffix(".json").endswith("/subreddits/search") \
                     and "/subreddits/search" not in path:
                 # Reddit answers an unknown subreddit by redirecting to a search.
                 raise RedditError("not_found", status=404, url=url, detail="redirected to subreddit search")
             if 200 <= status < 300:
-                return resp
+                return ApiResponse(url=final, status=status, body=resp.body, data=None,
+                                   content_type=resp.content_type, elapsed_ms=resp.elapsed_ms, headers=resp.headers)
             if status == 401 and use_oauth and not refreshed:
                 log.info("reddit: token rejected (401), fetching a new one")
                 self._token(refresh=True)
                 refreshed = True
                 continue
             if status == 429:
-                wait = parse_retry_after(resp.headers.get("retry-after"))
+                wait = resp.retry_after_s  # the fetcher's one Retry-After parser
                 if wait is None:
                     wait = _float(resp.headers.get("x-ratelimit-reset")) or DEFAULT_RETRY_AFTER_S
                 self.budget.exhaust(wait)
@@ -344,8 +362,8 @@ class RedditClient:
                 continue
             if status == 401:
                 raise RedditError("unauthorized", status=401, url=url)
-            reason, detail = _error_reason(status, resp.content[:65536],
-                                           resp.headers.get("content-type", "").lower())
+            # The fetcher keeps at most policy.max_error_body_bytes (64 KiB) of an error body.
+            reason, detail = _error_reason(status, resp.body, resp.headers.get("content-type", "").lower())
             raise RedditError(reason, status=status, url=url, detail=detail)
 
     # -- Reddit endpoints -------------------------------------------------
@@ -379,6 +397,6 @@ class RedditClient:
         """``/comments/ID``: the submission and (up to ``limit``) comments, best first."""
         return self.get_json(self._path(f"/comments/{post_id}"), {"limit": limit, "sort": sort, "raw_json": 1})
 
-    def get_rss(self, subreddit: str, *, limit: int = 25) -> httpx.Response:
+    def get_rss(self, subreddit: str, *, limit: int = 25) -> ApiResponse:
         """``/r/SUB/.rss`` from the public host (the OAuth host has no RSS)."""
         return self.get_bytes(f"/r/{subreddit}/.rss", {"limit": min(MAX_PAGE, limit)})

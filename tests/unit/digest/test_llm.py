@@ -79,3 +79,50 @@ def test_unreachable_and_slow_endpoints_fall_back(warehouse, replay_server):
     assert slow.summarise(warehouse, "x", SOURCES).error == "timeout"
     gone = LLMSummariser(LLMConfig(base_url="http://127.0.0.1:9/v1", model="m", timeout_s=1))
     assert gone.summarise(warehouse, "x", SOURCES).error.startswith("http_error")
+
+
+# -- through the fetcher: the guard, the cap, no redirects --
+
+def test_an_endpoint_on_a_metadata_address_is_refused(warehouse, caplog):
+    """Loopback is fine (a local Ollama); the cloud metadata address is not, even though
+    the endpoint is operator configuration: nothing is sent, the reason says why."""
+    llm = LLMSummariser(LLMConfig(base_url="http://169.254.169.254/v1", model="m", api_key=KEY, timeout_s=5))
+    with caplog.at_level(logging.WARNING):
+        res = llm.summarise(warehouse, "x", SOURCES)
+    assert res.summary is None and res.error == "blocked_address"
+    assert "metadata" in caplog.text and KEY not in caplog.text
+
+
+def test_a_metadata_address_listed_in_allowed_private_hosts_is_reached(warehouse, replay_server, monkeypatch):
+    """The same explicit exception as for every fetch (NEWSROOM_ALLOWED_PRIVATE_HOSTS) opens it.
+    The replay server stands in: its address is listed and private networks are otherwise
+    closed, so only the exemption lets the request through."""
+    from newsroom.digest.llm import endpoint_policy
+    from newsroom.fetch import Fetcher
+    from newsroom.settings import Settings
+
+    seen = []
+    replay_server.add("/v1/chat/completions", handler=_chat_handler(seen))
+    monkeypatch.setenv("NEWSROOM_ALLOWED_PRIVATE_HOSTS", f"127.0.0.1:{replay_server.port}")
+    cfg = LLMConfig(base_url=replay_server.url("/v1"), model="m", timeout_s=5)
+    policy = endpoint_policy(cfg, Settings())
+    assert policy.allowed_private_hosts == [f"127.0.0.1:{replay_server.port}"]
+    closed = policy.model_copy(update={"allow_private_networks": False})
+    assert LLMSummariser(cfg, fetcher=Fetcher(closed)).summarise(warehouse, "x", SOURCES).summary == ANSWER
+    shut = closed.model_copy(update={"allowed_private_hosts": []})
+    assert LLMSummariser(cfg, fetcher=Fetcher(shut)).summarise(warehouse, "y", SOURCES).error == "blocked_address"
+    assert len(seen) == 1
+
+
+def test_an_oversized_answer_is_refused(warehouse, replay_server):
+    replay_server.add("/v1/chat/completions", body=b"{" + b" " * 2_000_000 + b"}", content_type="application/json")
+    res = _summariser(replay_server).summarise(warehouse, "x", SOURCES)
+    assert res.summary is None and res.error == "too_large"
+
+
+def test_a_redirect_is_not_followed(warehouse, replay_server):
+    seen = []
+    replay_server.add("/elsewhere/chat/completions", handler=_chat_handler(seen))
+    replay_server.redirect("/v1/chat/completions", replay_server.url("/elsewhere/chat/completions"), status=307)
+    res = _summariser(replay_server).summarise(warehouse, "x", SOURCES)
+    assert res.summary is None and res.error == "http_307" and seen == []

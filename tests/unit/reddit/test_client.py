@@ -1,11 +1,14 @@
 """RedditClient against a real HTTP server on 127.0.0.1 replaying the corpus."""
 
+import email.utils
 import logging
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from newsroom.config.sources import RedditConfig
+from newsroom.fetch import FetchPolicy
 from newsroom.reddit.auth import RedditCredentials
 from newsroom.reddit.client import RateLimited, RedditClient, RedditError, reset_process_state
 from tests.reddit_replay import RedditReplay
@@ -36,8 +39,13 @@ def config(server, **kw) -> RedditConfig:
     return RedditConfig(**values)
 
 
-def client(server, credentials=None, **kw) -> RedditClient:
-    return RedditClient(config(server, **kw), user_agent=UA, credentials=credentials, server_error_backoff_s=0.05)
+#: The replay server is on 127.0.0.1: open loopback the way tests open it for every fetch.
+LOOPBACK = FetchPolicy(user_agent=UA, allow_private_networks=True)
+
+
+def client(server, credentials=None, policy=LOOPBACK, **kw) -> RedditClient:
+    return RedditClient(config(server, **kw), user_agent=UA, credentials=credentials, policy=policy,
+                        server_error_backoff_s=0.05)
 
 
 def test_listing_sends_descriptive_user_agent_and_public_json_path(rr, replay_server):
@@ -156,15 +164,28 @@ def test_429_with_long_retry_after_defers_without_hammering(replay_server):
 
 
 def test_ratelimit_headers_short_reset_waits(rr, replay_server):
+    """A spent budget with a short reset holds the next request back until the reset.
+
+    Measured where it matters, at the server: the second request must not *arrive* before
+    the reset the first response announced (1 s after that response, so more than 1 s
+    after the first arrival). Only a lower bound: a loaded machine makes the gap longer,
+    never shorter, so the test cannot flake; a client that did not wait sends the second
+    request milliseconds after the first and fails it."""
     body = rr.body("listings/r_askreddit_hot_2020-07-10.json")
-    replay_server.add("/r/askreddit/hot.json", body=body, content_type="application/json",
-                      headers={"X-Ratelimit-Remaining": "0.0", "X-Ratelimit-Used": "100", "X-Ratelimit-Reset": "1"})
+    arrivals: list[float] = []
+
+    def handler(req):
+        arrivals.append(time.monotonic())
+        return 200, {"Content-Type": "application/json", "X-Ratelimit-Remaining": "0.0",
+                     "X-Ratelimit-Used": "100", "X-Ratelimit-Reset": "1"}, body
+
+    replay_server.add("/r/askreddit/hot.json", handler=handler)
     with client(replay_server) as c:
         list(c.iter_listing("askreddit", "hot"))
-        t0 = time.monotonic()
         list(c.iter_listing("askreddit", "hot"))
-        assert time.monotonic() - t0 >= 0.9 and c.waited_s >= 0.9
-    assert replay_server.hits("/r/askreddit/hot.json") == 2
+    assert len(arrivals) == 2 and replay_server.hits("/r/askreddit/hot.json") == 2
+    assert arrivals[1] - arrivals[0] >= 0.99  # the budget's reset, honoured
+    assert c.requests == 2  # waited, did not retry or hammer
 
 
 def test_ratelimit_headers_long_reset_defers(rr, replay_server):
@@ -236,3 +257,70 @@ def test_credentials_never_logged_or_printed(rr, replay_server, caplog, capsys):
     for secret in (CLIENT_ID, SECRET, "token-1", "token-2"):  # …never its value
         assert secret not in text
 
+
+
+# -- the one HTTP stack: the fetcher's guard, caps and Retry-After parser apply to Reddit too --
+
+def test_redirect_to_a_link_local_address_is_refused(replay_server):
+    """Even with private networks open (as in tests), the metadata address stays refused."""
+    replay_server.redirect("/r/sub/hot.json", "http://169.254.169.254/latest/meta-data/")
+    with client(replay_server) as c, pytest.raises(RedditError) as exc:
+        list(c.iter_listing("sub", "hot"))
+    assert exc.value.reason == "blocked_address" and "metadata" in exc.value.detail
+    assert replay_server.hits("/r/sub/hot.json") == 1
+
+
+def test_redirect_to_a_private_address_is_refused_when_only_reddit_is_exempt(replay_server):
+    """Production shape: private networks closed, only the API host exempt (here the replay
+    server, as NEWSROOM_ALLOWED_PRIVATE_HOSTS would list it). A redirect into the LAN fails
+    before anything is sent there."""
+    policy = FetchPolicy(user_agent=UA, allowed_private_hosts=[f"127.0.0.1:{replay_server.port}"])
+    replay_server.redirect("/r/sub/hot.json", "http://10.0.0.1/admin")
+    with client(replay_server, policy=policy) as c, pytest.raises(RedditError) as exc:
+        list(c.iter_listing("sub", "hot"))
+    assert exc.value.reason == "blocked_address" and "10.0.0.1" in exc.value.detail
+    # and with no exemption at all, the loopback API itself is refused: the guard is on
+    with client(replay_server, policy=FetchPolicy(user_agent=UA)) as c, pytest.raises(RedditError) as exc:
+        list(c.iter_listing("sub", "hot"))
+    assert exc.value.reason == "blocked_address"
+    assert replay_server.hits("/r/sub/hot.json") == 1
+
+
+def test_oversized_body_fails_with_a_clear_error(rr, replay_server):
+    rr.listing("askreddit", "hot", "listings/r_askreddit_hot_2020-07-10.json")
+    small = LOOPBACK.model_copy(update={"max_bytes": 50_000})
+    with client(replay_server, policy=small) as c, pytest.raises(RedditError) as exc:
+        list(c.iter_listing("askreddit", "hot"))
+    assert exc.value.reason == "too_large" and "50,000-byte cap" in exc.value.detail
+    with client(replay_server) as c:  # the default cap (10 MB) takes the same page
+        assert len(next(c.iter_listing("askreddit", "hot"))[1].posts) == 100
+
+
+def test_retry_after_as_an_http_date_is_read_by_the_shared_parser(replay_server):
+    """RFC 9110 allows an HTTP date; the fetcher's parser reads it (Reddit's own copy is gone)."""
+    when = email.utils.format_datetime(datetime.now(timezone.utc) + timedelta(seconds=600), usegmt=True)
+    replay_server.add("/r/a/hot.json", status=429, body=b'{"error": 429}', content_type="application/json",
+                      headers={"Retry-After": when})
+    with client(replay_server) as c, pytest.raises(RateLimited) as exc:
+        list(c.iter_listing("a", "hot"))
+    assert exc.value.retry_after_s == pytest.approx(600, abs=5)
+    assert replay_server.hits("/r/a/hot.json") == 1
+
+
+def test_token_request_goes_through_the_guard(rr, replay_server):
+    creds = RedditCredentials(client_id=CLIENT_ID, client_secret=SECRET)
+    with client(replay_server, credentials=creds, token_url="http://169.254.169.254/api/v1/access_token") as c, \
+            pytest.raises(RedditError) as exc:
+        list(c.iter_listing("askreddit", "hot"))
+    assert exc.value.reason == "oauth_failed" and "blocked_address" in exc.value.detail
+    assert SECRET not in str(exc.value) and replay_server.requests == []
+
+
+def test_token_redirect_is_not_followed(rr, replay_server):
+    """A token endpoint answering 307 would have the credentials re-sent elsewhere: refused."""
+    replay_server.redirect("/api/v1/access_token", replay_server.url("/elsewhere"), status=307)
+    creds = RedditCredentials(client_id=CLIENT_ID, client_secret=SECRET)
+    with client(replay_server, credentials=creds) as c, pytest.raises(RedditError) as exc:
+        list(c.iter_listing("askreddit", "hot"))
+    assert exc.value.reason == "oauth_failed" and "redirect_not_followed" in exc.value.detail
+    assert replay_server.hits("/elsewhere") == 0
