@@ -46,7 +46,7 @@ def check_backend(root: str) -> None:
         fsspec.get_filesystem_class(protocol)
     except ImportError as exc:
         extra = EXTRAS.get(protocol)
-        how = (f"install the optional requirements: pip install -r {extra} (see docs/operations.md)"
+        how = (f"install the optional requirements: pip install -r {extra} -c requirements-lock.txt (see docs/operations.md)"
                if extra else f"install the fsspec backend for {protocol}://")
         raise StorageBackendMissing(f"NEWSROOM_DATA_DIR={root!r} needs the {protocol}:// backend, which is not "
                                     f"installed ({exc}); {how}") from None
