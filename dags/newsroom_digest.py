@@ -20,10 +20,13 @@ leave the older rendering on disk. See docs/operations.md.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 from newsroom_assets import DIGESTS as DIGESTS_ASSET
+
+log = logging.getLogger(__name__)
 
 
 def _schedule() -> CronDataIntervalTimetable:
@@ -70,6 +73,11 @@ def newsroom_digest():
         settings = get_settings()
         sources = load_sources(settings.sources)
         _check_timezone(settings.digest_tz, sources.timezone)
+        schedule_hour = int(settings.digest_schedule.split()[1])
+        if "hour" in sources.digest.model_fields_set and sources.digest.hour != schedule_hour:
+            log.warning("the sources file's digest.hour (%d) no longer sets the schedule: this DAG runs at hour %d "
+                        "of NEWSROOM_DIGEST_SCHEDULE=%r", sources.digest.hour, schedule_hour,
+                        settings.digest_schedule)
         if params and params.get("day"):
             day = date.fromisoformat(params["day"])
         else:
