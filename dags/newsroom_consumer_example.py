@@ -15,9 +15,9 @@ import logging
 import os
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
+from newsroom_assets import DIGESTS as DIGESTS_ASSET
 
-DIGESTS_ASSET = Asset(name="newsroom_digests", uri="newsroom://warehouse/digests")
 log = logging.getLogger(__name__)
 
 

@@ -1,11 +1,14 @@
 """newsroom_digest: the daily digest, entity topic notes and maps of content.
 
-Runs daily at ``digest.hour`` in the newsroom's timezone (both from the sources
-file) on an explicit interval timetable: the run whose data interval ends at
-D+1 hh:00 local digests local day D (see ``newsroom.digest.window``). Backfills
-(UI Trigger → Backfill, or ``airflow backfill create``) regenerate past days in
-any order with the same result. The **day** param overrides the day for a manual run
-(``newsroom_ingest`` in reprocess mode triggers runs with ``conf={"day": …}``).
+Runs daily on ``NEWSROOM_DIGEST_SCHEDULE`` (default ``0 6 * * *``, a daily cron) in
+``NEWSROOM_DIGEST_TZ`` (default ``Europe/London``, which must be the sources file's timezone)
+on an explicit interval timetable: the run whose data interval ends at D+1 hh:00 local
+digests local day D (see ``newsroom.digest.window``). Both settings are read when the file
+is parsed, from the environment only; an invalid value is an import error of this file
+(shown in the UI), never a silent default. Backfills (UI Trigger → Backfill, or
+``airflow backfill create``) regenerate past days in any order with the same result. The
+**day** param overrides the day for a manual run (``newsroom_reprocess`` triggers runs with
+``conf={"day": …}``).
 
 Concurrency: ``catchup=False`` (a paused or new deployment does not flood the scheduler;
 history is regenerated on purpose with a backfill), ``max_active_runs=1`` for scheduled and
@@ -17,32 +20,31 @@ leave the older rendering on disk. See docs/operations.md.
 
 from __future__ import annotations
 
-import os
+import logging
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from newsroom_assets import DIGESTS as DIGESTS_ASSET
 
-DIGESTS_ASSET = Asset(name="newsroom_digests", uri="newsroom://warehouse/digests")
-
-
-def _schedule_from_sources() -> tuple[str, int]:
-    """Timezone and hour from the sources file (a small YAML read; no DB, no network)."""
-    try:
-        from newsroom.config import load_sources
-        from newsroom.settings import get_settings
-
-        src = load_sources(get_settings().sources)
-        return src.timezone, src.digest.hour
-    except Exception:  # a broken file must not hide the DAG; tasks report the error
-        return os.environ.get("NEWSROOM_TIMEZONE", "UTC"), 6
+log = logging.getLogger(__name__)
 
 
-TZ, HOUR = _schedule_from_sources()
+def _schedule() -> CronDataIntervalTimetable:
+    """The daily timetable from settings (environment only: no file read at parse time).
+
+    A fresh ``Settings()`` so the value parsed is the environment's now; an invalid value
+    raises pydantic's ``ValidationError`` naming the variable, which Airflow shows as this
+    file's import error.
+    """
+    from newsroom.settings import Settings
+
+    settings = Settings()
+    return CronDataIntervalTimetable(settings.digest_schedule, timezone=settings.digest_tz)
 
 
 @dag(
     dag_id="newsroom_digest",
-    schedule=CronDataIntervalTimetable(f"0 {HOUR} * * *", timezone=TZ),
+    schedule=_schedule(),
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
@@ -70,6 +72,12 @@ def newsroom_digest():
         ctx = get_current_context()
         settings = get_settings()
         sources = load_sources(settings.sources)
+        _check_timezone(settings.digest_tz, sources.timezone)
+        schedule_hour = int(settings.digest_schedule.split()[1])
+        if "hour" in sources.digest.model_fields_set and sources.digest.hour != schedule_hour:
+            log.warning("the sources file's digest.hour (%d) no longer sets the schedule: this DAG runs at hour %d "
+                        "of NEWSROOM_DIGEST_SCHEDULE=%r", sources.digest.hour, schedule_hour,
+                        settings.digest_schedule)
         if params and params.get("day"):
             day = date.fromisoformat(params["day"])
         else:
@@ -82,6 +90,17 @@ def newsroom_digest():
         return result
 
     build_digest()
+
+
+def _check_timezone(schedule_tz: str, sources_tz: str) -> None:
+    """The schedule's days must be the digest's days: refuse a mismatch rather than digest a
+    day the interval does not cover (a permanent error: no retry fixes a setting)."""
+    if schedule_tz != sources_tz:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            f"NEWSROOM_DIGEST_TZ is {schedule_tz!r} but the sources file's timezone is {sources_tz!r}: "
+            "set them to the same zone (the digest's local days come from the sources file)")
 
 
 def _llm_config():

@@ -4,7 +4,7 @@ One task, ``apply_retention``, deletes ``fetch_log`` rows, ``source_runs``,
 ``reddit_snapshots`` and unreferenced raw captures older than the
 ``NEWSROOM_RETENTION_*_DAYS`` settings (0 keeps forever). It never deletes a source's
 latest run, a thread's latest snapshot or a capture an article still points at
-(``mode=reprocess`` re-extracts from those). Rerunning it deletes nothing more. The
+(``newsroom_reprocess`` re-extracts from those). Rerunning it deletes nothing more. The
 work is :func:`newsroom.pipeline.maintenance.apply_retention`; see docs/warehouse.md
 ("Retention"). It returns the counts deleted (XCom carries counts only).
 """

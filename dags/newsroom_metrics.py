@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta, timezone
 
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
+from newsroom_assets import ENTITY_METRICS as METRICS_ASSET
 
-METRICS_ASSET = Asset(name="newsroom_entity_metrics", uri="newsroom://warehouse/entity_metrics")
 SERVICES = ("github", "huggingface", "pypistats")
 
 

@@ -41,7 +41,8 @@ echo "==> migrating Airflow metadata ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate >"$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 echo "==> migrating the newsroom warehouse"
 "$VENV/bin/python" -m newsroom migrate
-airflow pools set reddit_api 2 "Reddit API: concurrent requests" >/dev/null 2>&1 || true
-airflow pools set github_api 1 "GitHub REST: figures (one request at a time)" >/dev/null 2>&1 || true
-airflow pools set huggingface_api 1 "Hugging Face Hub: figures" >/dev/null 2>&1 || true
-airflow pools set pypistats_api 1 "pypistats.org: figures" >/dev/null 2>&1 || true
+# The pools (rate limits shared by all runs) from their one definition, plugins/pools.json:
+# reddit_api, page_fetch (article pages), and one per metrics service. A task whose pool is
+# missing is never scheduled, so a failure here fails the setup.
+echo "==> creating the Airflow pools (plugins/pools.json)"
+airflow pools import "$PROJECT_DIR/plugins/pools.json" >"$AIRFLOW_HOME/pools.log" 2>&1 || { cat "$AIRFLOW_HOME/pools.log"; exit 1; }

@@ -49,7 +49,9 @@ def test_newsroom_code_and_settings_reach_every_airflow_service(compose, svc):
 def test_init_migrates_both_databases(compose):
     cmd = "\n".join(compose["services"]["airflow-init"]["command"])
     assert "airflow db migrate" in cmd and "python -m newsroom migrate" in cmd
-    assert "reddit_api" in cmd
+    # the pools come from the one pools file (reddit_api, page_fetch, …), mounted with plugins/
+    assert "airflow pools import /opt/airflow/plugins/pools.json" in cmd
+    assert "./plugins:/opt/airflow/plugins" in compose["x-airflow-common"]["volumes"]
 
 
 def test_every_service_has_a_healthcheck_or_is_init(compose):

@@ -89,6 +89,45 @@ class Settings(BaseSettings):
         description="Raw captures last fetched longer ago are deleted, unless an article still references them.",
     )
 
+    # The digest DAG's schedule, read when the DAG file is parsed (no YAML at parse time);
+    # an invalid value fails the DAG file's import, shown in the UI, rather than a default.
+    digest_schedule: str = Field(
+        default="0 6 * * *",
+        description="When newsroom_digest runs: a daily cron 'MINUTE HOUR * * *' in NEWSROOM_DIGEST_TZ; the run "
+        "digests the local day that ended before it.",
+    )
+    digest_tz: str = Field(
+        default="Europe/London",
+        description="IANA timezone of the digest schedule; must be the sources file's timezone (its local days "
+        "are the digest's days).",
+    )
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _daily_cron(cls, v: str) -> str:
+        fields = v.split()
+        minute, hour = (fields + ["", ""])[:2]
+        daily = (len(fields) == 5 and fields[2:] == ["*", "*", "*"] and minute.isdigit() and int(minute) < 60
+                 and hour.isdigit() and int(hour) < 24)
+        if not daily:
+            # One run per local day: the digest of day D is keyed on the run's interval end.
+            raise ValueError(f"NEWSROOM_DIGEST_SCHEDULE must be a daily cron 'MINUTE HOUR * * *' (one digest per "
+                             f"local day), e.g. '0 6 * * *'; got {v!r}")
+        return " ".join(fields)
+
+    @field_validator("digest_tz")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        v = v.strip()
+        try:
+            ZoneInfo(v)
+        except Exception:  # ZoneInfoNotFoundError, or ValueError for '' and paths
+            raise ValueError(f"NEWSROOM_DIGEST_TZ must be an IANA timezone such as 'Europe/London' or 'UTC'; "
+                             f"got {v!r}") from None
+        return v
+
     @field_validator("allowed_hosts", "allowed_private_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, v):

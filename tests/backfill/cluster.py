@@ -90,6 +90,9 @@ class AirflowCluster:
             c.execute(f'CREATE DATABASE "{self.db}"')
         try:
             self.cli("db", "migrate", timeout=300)
+            # The pools setup.sh and the compose airflow-init create (a task whose pool is
+            # missing is never scheduled).
+            self.cli("pools", "import", str(PROJECT / "plugins" / "pools.json"))
             self.cli("dags", "reserialize", timeout=180)
             apps = () if self.rest else ("--apps", "execution")
             self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1",

@@ -8,17 +8,17 @@ starting it is the expensive part:
 2. the same range backwards with "All Runs" (``--reprocess-behavior completed --run-backwards``)
    → every day rebuilt, same content (order does not matter);
 3. a wider range with "Missing Runs" → only the missing days get runs;
-4. the operator's recipe: add an entity to the entities file, trigger ``newsroom_ingest``
-   with ``mode=reprocess`` → its per-day ``newsroom_digest`` runs put the entity in those
-   digests and give it a topic note whose timeline links them;
-5. a backfill of ``newsroom_ingest`` re-extracts its interval's articles from the raw
-   captures without the network;
+4. the operator's recipe: add an entity to the entities file, trigger ``newsroom_reprocess``
+   through the REST API (the UI's form) → its per-day ``newsroom_digest`` runs put the entity
+   in those digests and give it a topic note whose timeline links them;
+5. a backfill of ``newsroom_ingest`` is refused: its run fails at once with a message naming
+   ``newsroom_reprocess`` and changes nothing; ``newsroom_reprocess`` over that day
+   re-extracts its articles from the raw captures without the network;
 6. the digests asset events carry day and counts, and they run the example consumer.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import date, datetime, timedelta, timezone
 
@@ -189,8 +189,8 @@ def test_backfills_reprocessing_and_assets_on_a_real_scheduler(newsroom_env, tmp
     env, settings, entities_file = newsroom_env
     ids = seed(settings)
     vault = settings.output_dir
-    with AirflowCluster(tmp_path / "airflow", env=env) as af:
-        for dag_id in ("newsroom_digest", "newsroom_consumer_example", "newsroom_ingest"):
+    with AirflowCluster(tmp_path / "airflow", env=env, rest=True) as af:
+        for dag_id in ("newsroom_digest", "newsroom_consumer_example", "newsroom_ingest", "newsroom_reprocess"):
             af.cli("dags", "unpause", dag_id)
 
         # 1. forwards, Missing Runs (the default): one run and one digest per day. A run's logical
@@ -231,12 +231,12 @@ def test_backfills_reprocessing_and_assets_on_a_real_scheduler(newsroom_env, tmp
 
         # 4. The operator adds an entity and reprocesses the range from the trigger form.
         entities_file.write_text(yaml.safe_dump(ENTITIES_AFTER))
-        conf = {"mode": "reprocess", "since": "2026-04-07", "until": "2026-04-09", "re_extract": False,
+        conf = {"since": "2026-04-07", "until": "2026-04-09", "re_extract": False,
                 "re_dedup": True, "re_tag": True, "regenerate_digests": True}
-        af.cli("dags", "trigger", "newsroom_ingest", "--conf", json.dumps(conf), "--run-id", "operator_reprocess")
+        af.trigger("newsroom_reprocess", "operator_reprocess", conf)
 
         def reprocessed():
-            ingest = {r["run_id"]: r["state"] for r in af.runs("newsroom_ingest")}
+            ingest = {r["run_id"]: r["state"] for r in af.runs("newsroom_reprocess")}
             triggered = [r for r in af.runs("newsroom_digest") if r["run_id"].startswith("reprocess__")]
             if ingest.get("operator_reprocess") == "failed":
                 raise AssertionError(f"reprocess run failed\n{af.logs()}")
@@ -257,14 +257,41 @@ def test_backfills_reprocessing_and_assets_on_a_real_scheduler(newsroom_env, tmp
         assert all(f"[[{d.isoformat()}-AI-Digest]]" in zephyr for d in DAYS)
         assert "[[Zephyr Labs]]" in (vault / "digests" / "2026-04-08-AI-Digest.md").read_text()
 
-        # 5. A backfill of newsroom_ingest fetches nothing and re-extracts its interval from captures.
+        # 5. A backfill of newsroom_ingest is refused (the network only has today's feeds): red,
+        # nothing changed, and the task log says to use newsroom_reprocess — which re-extracts.
+        with connect(settings.resolved_warehouse_url).connect() as c:
+            before = {r.id: (r.text, r.extraction_status, r.updated_at)
+                      for r in c.execute(select(Article).where(Article.id.in_(ids.values())))}
+            pending_before = c.execute(select(Article.id).where(Article.processed_at.is_(None))).all()
         runs = _backfill(af, "newsroom_ingest", "2026-04-06", "2026-04-06")
-        assert {s for _, s in runs} == {"success"}, af.logs()
+        assert runs and {s for _, s in runs} == {"failed"}, af.logs()
+        states = dict(af.query("SELECT task_id, state FROM task_instance WHERE run_id = %s AND map_index = -1",
+                               runs[0][0]))
+        assert states["plan_sources"] == "failed" and states["summarize"] == "failed", states
+        assert states["enrich"] == "failed" and states["feed_names"] == "upstream_failed", states
+        logs = [p.read_text(errors="replace") for p in (tmp_path / "airflow" / "logs").rglob("*.log")
+                if "dag_id=newsroom_ingest" in str(p) and "task_id=plan_sources" in str(p)]
+        assert any("does not backfill" in t and "newsroom_reprocess" in t for t in logs), logs
+        tries = af.query("SELECT max(try_number) FROM task_instance WHERE run_id = %s", runs[0][0])[0][0]
+        assert tries == 1  # refused, not retried
+        with connect(settings.resolved_warehouse_url).connect() as c:
+            after = {r.id: (r.text, r.extraction_status, r.updated_at)
+                     for r in c.execute(select(Article).where(Article.id.in_(ids.values())))}
+            assert c.execute(select(Article.id).where(Article.processed_at.is_(None))).all() == pending_before
+        assert after == before
+
+        af.trigger("newsroom_reprocess", "reprocess_5_april",
+                   {"since": "2026-04-05", "until": "2026-04-05", "re_extract": True, "re_tag": True,
+                    "re_dedup": True, "regenerate_digests": False})
+        run = af.wait_run("newsroom_reprocess", "reprocess_5_april", 150)
+        assert run["state"] == "success", af.logs()
+        assert [t["task_id"] for t in af.task_instances("newsroom_reprocess", "reprocess_5_april")
+                if t["task_id"] == "regenerate_digests" and t["state"] == "success"] == []
         with connect(settings.resolved_warehouse_url).connect() as c:
             arts = {r.id: r for r in c.execute(select(Article).where(Article.id.in_(ids.values())))}
         assert arts[ids["stale_in"]].extraction_status == "ok"
         assert "twelve evaluation suites" in arts[ids["stale_in"]].text
-        assert arts[ids["stale_out"]].text == "Teaser."  # 3 April: outside the run's interval
+        assert arts[ids["stale_out"]].text == "Teaser."  # 3 April: outside the range
 
         # 6. Asset events carry day and counts, and the consumer ran on them.
         events = [e for e in asset_events(af, "newsroom_digests") if e["dag_id"] == "newsroom_digest"]
@@ -273,6 +300,7 @@ def test_backfills_reprocessing_and_assets_on_a_real_scheduler(newsroom_env, tmp
         assert by_day["2026-04-08"]["articles"] == 2 and by_day["2026-04-08"]["beat"] == "AI"
         article_events = asset_events(af, "newsroom_articles")
         assert any(e["extra"].get("mode") == "reprocess" and e["extra"].get("days") == [d.isoformat() for d in DAYS]
+                   and e["dag_id"] == "newsroom_reprocess" and e["extra"].get("since") == "2026-04-07"
                    for e in article_events)
 
         def consumer_ran():

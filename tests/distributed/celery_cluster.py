@@ -233,11 +233,7 @@ class CeleryCluster:
                              text=True, timeout=120)
         if out.returncode != 0:
             raise RuntimeError(f"newsroom migrate failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-        pools = self.home / "pools.json"
-        pools.write_text(json.dumps({
-            "reddit_api": {"slots": 2, "description": "Reddit API: concurrent requests"},
-        }))
-        self.cli("pools", "import", str(pools))
+        self.cli("pools", "import", str(PROJECT / "plugins" / "pools.json"))  # what airflow-init imports
 
     def _start_services(self) -> None:
         self._start("api-server", "api-server", "--port", str(self.port), "--host", "127.0.0.1",

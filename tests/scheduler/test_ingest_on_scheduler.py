@@ -9,7 +9,7 @@ Under a scheduler each task runs in a Task SDK supervisor's child whose ``__main
 pool that re-imports ``__main__`` dies there (``worker_crashed`` on every page) while
 ``dag.test()`` and pytest never notice. These tests assert on the warehouse: every served
 page stored ``ok`` with its text, no ``worker_crashed``, and the run's state, for an ingest
-run and for a reprocess run with re-extraction.
+run and for a ``newsroom_reprocess`` run with re-extraction.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tests.e2e.corpus_site import extraction_pages, serve_pages_feed, write_sour
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.corpus]
 
 DAG_ID = "newsroom_ingest"
+REPROCESS_DAG_ID = "newsroom_reprocess"
 MIN_PAGES = 100
 FEEDS = 2  # two feed tasks, each with its own extraction pool, at the same time
 RUN_TIMEOUT_S = 420
@@ -67,15 +68,16 @@ def scheduler_site(corpus, tmp_path_factory):
                 "NEWSROOM_INGEST_SCHEDULE": "none",  # only the runs the tests trigger
             }
             with AirflowCluster(work / "airflow", env=env, rest=True) as af:
-                af.wait(lambda: _serialized(af), 180, f"{DAG_ID} parsed by the dag-processor", poll=2)
+                af.wait(lambda: _serialized(af) and _serialized(af, REPROCESS_DAG_ID), 180,
+                        f"{DAG_ID} and {REPROCESS_DAG_ID} parsed by the dag-processor", poll=2)
                 yield {"af": af, "server": srv, "pages": pages, "warehouse_url": wh_url, "corpus": corpus}
     finally:
         drop()
 
 
-def _serialized(af):
+def _serialized(af, dag_id: str = DAG_ID):
     try:
-        return af.api("GET", f"/api/v2/dags/{DAG_ID}")
+        return af.api("GET", f"/api/v2/dags/{dag_id}")
     except RuntimeError as exc:
         if "→ 404" in str(exc):
             return None
@@ -109,6 +111,8 @@ def test_ingest_run_stores_every_page_with_its_text(scheduler_site):
                                                                        "summarize"}
     # every task ran once: nothing failed and was retried behind a green run
     assert {t["try_number"] for t in tis if t["state"] == "success"} == {1}
+    # the feed tasks fetch the article pages: each took a slot of the page_fetch pool
+    assert {t["pool"] for t in tis if t["task_id"] == "ingest_feed"} == {"page_fetch"}
 
     articles = _page_articles(scheduler_site["warehouse_url"], srv.base_url)
     served = sorted(f"{p['id']}.html" for p in pages)
@@ -138,7 +142,7 @@ def test_ingest_run_stores_every_page_with_its_text(scheduler_site):
 
 
 def test_reprocess_run_re_extracts_every_page(scheduler_site):
-    """A reprocess run with re-extraction (the UI's Trigger form, here through REST) rebuilds
+    """A newsroom_reprocess run with re-extraction (the UI's Trigger form, here through REST) rebuilds
     the text of every article from its capture under the scheduler. The texts are blanked
     first, as a broken pool left them, so only a working re-extraction restores them."""
     from newsroom.warehouse.schema import Article
@@ -155,11 +159,11 @@ def test_reprocess_run_re_extracts_every_page(scheduler_site):
                               extraction_reason="worker_crashed: blanked by the test"))
     finally:
         engine.dispose()
-    conf = {"mode": "reprocess", "since": "2026-04-07", "until": "2026-04-09", "re_extract": True,
+    conf = {"since": "2026-04-07", "until": "2026-04-09", "re_extract": True,
             "re_dedup": False, "re_tag": False, "regenerate_digests": False}
-    af.trigger(DAG_ID, "scheduler_reprocess", conf)
-    run = af.wait_run(DAG_ID, "scheduler_reprocess", RUN_TIMEOUT_S)
-    tis = af.task_instances(DAG_ID, "scheduler_reprocess")
+    af.trigger(REPROCESS_DAG_ID, "scheduler_reprocess", conf)
+    run = af.wait_run(REPROCESS_DAG_ID, "scheduler_reprocess", RUN_TIMEOUT_S)
+    tis = af.task_instances(REPROCESS_DAG_ID, "scheduler_reprocess")
     assert run["state"] == "success", ({_label(t): t["state"] for t in tis}, af.logs())
     assert any(t["task_id"] == "reprocess" and t["state"] == "success" for t in tis)
 

@@ -130,7 +130,8 @@ class RedditConfig(BaseModel):
 class DigestConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    hour: int = Field(default=6, ge=0, le=23, description="Local hour the daily digest runs.")
+    hour: int = Field(default=6, ge=0, le=23, description="No longer the schedule (NEWSROOM_DIGEST_SCHEDULE is): "
+                      "build_digest warns when the two hours differ.")
     top_n: int = Field(default=10, ge=1, le=200)
     related_days: int = Field(default=30, ge=0)
     beat_terms: list[str] = Field(
