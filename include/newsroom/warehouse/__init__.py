@@ -7,6 +7,7 @@ which never migrate and fail at once with :class:`SchemaNotAtHead` when the sche
 
 from sqlalchemy import Engine
 
+from .schema.base import utcnow
 from .db import SchemaNotAtHead, WarehouseUnavailable, connect, dispose_all, migrate, require_head, upsert
 
 # What callers above the warehouse hold and pass on (``pipeline/`` never imports SQLAlchemy):
@@ -37,4 +38,4 @@ def migrate_warehouse(url: str | None = None) -> Warehouse:
 
 
 __all__ = ["SchemaNotAtHead", "Warehouse", "WarehouseUnavailable", "connect", "dispose_all", "migrate", "migrate_warehouse",
-           "open_warehouse", "require_head", "upsert"]
+           "open_warehouse", "require_head", "upsert", "utcnow"]
