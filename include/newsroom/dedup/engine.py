@@ -8,7 +8,8 @@ database, so every rule below can be tested by shuffling its input:
 
     links = duplicate_links(feats, same_hash, bucket_candidates, signatures)
     changes = resolve_duplicates(links, DuplicateState(...))
-    plan = resolve_stories(feats, story_links, StoryState(...))
+    story = batch_story_links(feats, term_candidates, neighbours, entities, 72.0, links)
+    plan = resolve_stories(feats, story, StoryState(...))
     rep = representative(members)
 
 Why the result does not depend on order: links are symmetric functions of a
@@ -36,7 +37,7 @@ from datetime import datetime
 import numpy as np
 from scipy.cluster.hierarchy import DisjointSet
 
-from .links import ArticleFeatures, near_duplicate_links
+from .links import ArticleFeatures, Neighbour, near_duplicate_links, story_links
 from .terms import cosine
 
 Pair = tuple[int, int]
@@ -154,6 +155,20 @@ def resolve_duplicates(links: Iterable[Pair], state: DuplicateState) -> list[Dup
 # ---------------------------------------------------------------------------
 # stories
 # ---------------------------------------------------------------------------
+
+def batch_story_links(feats: Iterable[ArticleFeatures], candidates: Mapping[int, list[int]],
+                      stored: Mapping[int, Neighbour], entities: Mapping[int, dict[str, float]],
+                      window_hours: float, dup_links: Iterable[Pair] = ()) -> dict[Pair, float]:
+    """{(a, b): score} of the batch's story links: each article of ``feats`` against its
+    ``candidates`` (the batch's own features, else the ``stored`` neighbours), plus every
+    duplicate link at 1.0 — a copy is always in its original's story, whatever the window."""
+    near = dict(stored)
+    near.update({f.id: Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats})
+    links = story_links(dict(candidates), near, dict(entities), window_hours)
+    for pair in sorted(dup_links):
+        links.setdefault(pair, 1.0)
+    return links
+
 
 @dataclass
 class StoryState:

@@ -46,8 +46,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from newsroom.dedup.engine import duplicate_links, representative, resolve_duplicates, resolve_stories
-from newsroom.dedup.links import ArticleFeatures, Neighbour, article_features, story_links
+from newsroom.dedup.engine import (
+    batch_story_links,
+    duplicate_links,
+    representative,
+    resolve_duplicates,
+    resolve_stories,
+)
+from newsroom.dedup.links import ArticleFeatures, article_features
 from newsroom.warehouse import Warehouse
 from newsroom.warehouse import stories as store
 
@@ -75,13 +81,10 @@ def _process_chunk(conn, feats: list[ArticleFeatures], window: timedelta, counts
         store.apply_duplicates(conn, resolve_duplicates(dup_links, store.duplicate_state(conn, dup_links)))
     # stories: index terms shared within the window, scored pair by pair
     term_cands = store.term_candidates(conn, feats, window)
-    near = {f.id: Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in feats}
-    near.update(store.neighbours(conn, {c for cs in term_cands.values() for c in cs} - near.keys()))
-    ents = store.entity_weights(conn, set(term_cands) | {c for cs in term_cands.values() for c in cs}) \
-        if term_cands else {}
-    links = story_links(term_cands, near, ents, window.total_seconds() / 3600.0)
-    for pair in dup_links:  # a copy is always in its original's story, whatever the window
-        links.setdefault(pair, 1.0)
+    linked = {c for cs in term_cands.values() for c in cs}
+    stored = store.neighbours(conn, linked - batch_ids)
+    ents = store.entity_weights(conn, set(term_cands) | linked) if term_cands else {}
+    links = batch_story_links(feats, term_cands, stored, ents, window.total_seconds() / 3600.0, dup_links)
     plan = resolve_stories(feats, links, store.story_state(conn, feats, links))
     store.apply_story_plan(conn, plan)
     for k, v in plan.counts().items():

@@ -13,13 +13,14 @@ from newsroom.dedup.engine import (
     DuplicateState,
     StoryMember,
     StoryState,
+    batch_story_links,
     duplicate_links,
     exact_duplicate_links,
     representative,
     resolve_duplicates,
     resolve_stories,
 )
-from newsroom.dedup.links import ArticleFeatures, Neighbour, article_features, story_links
+from newsroom.dedup.links import ArticleFeatures, Neighbour, article_features
 from newsroom.dedup.terms import MIN_SHARED_INDEX_TERMS
 from newsroom.dedup.text import band_keys
 from tests.fixtures.dedup_eval import evalset
@@ -86,6 +87,14 @@ def test_a_founder_whose_id_a_dead_story_holds_gets_a_fresh_id_above_everything(
                                                                                     (9, True, [9])]
 
 
+def test_story_links_prefer_the_batch_features_and_always_keep_copies_together():
+    a, b = _feat(1, vector={"chip": 1.0, "probe": 1.0}), _feat(2, at=T + timedelta(days=30), vector={"tulip": 1.0})
+    stale = {1: Neighbour(T, None, {"tulip": 1.0}, {})}  # the batch's own features win over what is stored
+    links = batch_story_links([a, b], {1: [3]}, {**stale, 3: Neighbour(T, "O", {"chip": 1.0, "probe": 1.0}, {})},
+                              {}, 72.0, [(1, 2)])
+    assert set(links) == {(1, 3), (1, 2)} and links[(1, 2)] == 1.0  # a month apart, but copies
+
+
 def test_articles_without_a_term_vector_start_no_story():
     assert resolve_stories([_feat(1, vector={})], {}, StoryState({}, {}, {1: T})).groups == []
 
@@ -137,10 +146,8 @@ def _engine_in_memory(rows, rng: random.Random | None = None):
     window = timedelta(hours=72)
     term_cands = {f.id: sorted(o for o in terms if o != f.id and abs(by_id[o].at - f.at) <= window
                                and len(terms[o] & terms[f.id]) >= MIN_SHARED_INDEX_TERMS) for f in feats}
-    near = {f.id: Neighbour(f.at, f.outlet, f.vector, f.title_vector) for f in shuffled(feats)}
-    links = story_links({a: c for a, c in shuffled(term_cands.items()) if c}, near, {}, 72.0)
-    for pair in dup:
-        links.setdefault(pair, 1.0)
+    links = batch_story_links(feats, {a: c for a, c in shuffled(term_cands.items()) if c}, {}, {}, 72.0,
+                              shuffled(dup))
     plan = resolve_stories(feats, dict(shuffled(links.items())), StoryState({}, {}, {f.id: f.at for f in feats}))
     return changes, plan
 
