@@ -84,7 +84,7 @@ def test_ingest_dag_end_to_end(ingest_env, settings, warehouse_url):
     first = _counts(engine)
     first_run_ids = {r.run_id for r in runs}
     # Entries past the per-run cap wait; the next run takes up to the cap of them per source.
-    from newsroom.pipeline.ingest import pending_entries_query
+    from newsroom.warehouse.sources import pending_entries_query
 
     with engine.connect() as c:
         waiting = {n: c.execute(select(func.count()).select_from(pending_entries_query(s.id).subquery())).scalar_one()

@@ -1,7 +1,8 @@
 """Pairs of articles that belong together, decided from their features alone.
 
-The pure half of the duplicate/story engine (``newsroom.pipeline.stories`` is the
-other half: it finds candidates in the warehouse and stores the groups). Every
+The pair decisions of the duplicate/story engine (:mod:`newsroom.dedup.engine` turns
+links into groups; :mod:`newsroom.warehouse.stories` finds candidates and stores the
+groups; :mod:`newsroom.pipeline.stories` sequences them). Every
 function here takes typed records and returns links; none knows of a database,
 and every decision is a symmetric function of one pair, so the same articles give
 the same links whichever of two was processed first:

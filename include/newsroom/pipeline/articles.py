@@ -19,14 +19,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import Engine, select
 
 from newsroom.dedup.urls import canonical_from_page, canonicalize_url
 from newsroom.fetch.charset import html_as_utf8
 from newsroom.records import Extraction, FetchResult
-from newsroom.warehouse import upsert
-from newsroom.warehouse.articles import article_row, insert_articles, normalised_text_hash  # noqa: F401
-from newsroom.warehouse.schema import Article, Capture, utcnow
+from newsroom.warehouse import Warehouse
+from newsroom.warehouse.articles import (  # noqa: F401  (normalised_text_hash: re-exported)
+    article_ids_by_canonical_url,
+    article_row,
+    normalised_text_hash,
+    store_new_articles,
+)
+# Re-exported for the callers that keep a capture inside their own transaction (pipeline/reddit.py).
+from newsroom.warehouse.captures import record_capture, record_captures, save_captures  # noqa: F401
+from newsroom.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +60,8 @@ class StoredArticles(BaseModel):
     failures_by_reason: dict[str, int] = {}
 
 
-def existing_article_ids(engine: Engine, canonical_urls: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    urls = list(dict.fromkeys(canonical_urls))
-    with engine.connect() as conn:
-        for i in range(0, len(urls), 500):
-            chunk = urls[i : i + 500]
-            for cu, aid in conn.execute(select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(chunk))):
-                out[cu] = aid
-    return out
+def existing_article_ids(engine: Warehouse, canonical_urls: list[str]) -> dict[str, int]:
+    return article_ids_by_canonical_url(engine, canonical_urls)
 
 
 def _article_row(c: ArticleCandidate, ex: Extraction, canonical: str, source_id: int | None,
@@ -73,35 +72,6 @@ def _article_row(c: ArticleCandidate, ex: Extraction, canonical: str, source_id:
         page_title=ex.title, page_author=ex.author, page_published_at=ex.published_at, sitename=ex.sitename,
         text=ex.text, extraction_status=ex.status, extraction_reason=ex.reason, language=ex.language,
         description=ex.description, capture_id=capture_id)
-
-
-def record_captures(conn, store, items: list[tuple[bytes, dict]], *, kind: str) -> list[int]:
-    """Keep each body in the capture store; one ``captures`` row per (url, sha256).
-
-    ``items`` are ``(body, {"url", "status", "content_type"})``; returns the row ids
-    in the same order. One statement for the batch, not one per page.
-    """
-    if not items:
-        return []
-    rows = []
-    for body, meta in items:
-        ref = store.put(body, kind=kind)
-        rows.append({"kind": kind, "url": meta["url"], "sha256": ref.sha256, "path": ref.path,
-                     "content_type": meta.get("content_type"), "status": meta.get("status"),
-                     "bytes": ref.bytes, "fetched_at": utcnow()})
-    # fetched_at is the last time these bytes came from that URL: retention
-    # (newsroom.warehouse.retention) ages captures by it, so one seen again is fresh.
-    upsert(conn, Capture, rows, keys=["url", "sha256"], update=["fetched_at"])
-    ids = {(u, h): i for u, h, i in conn.execute(
-        select(Capture.url, Capture.sha256, Capture.id).where(Capture.sha256.in_({r["sha256"] for r in rows})))}
-    return [ids[(r["url"], r["sha256"])] for r in rows]
-
-
-def record_capture(conn, store, body: bytes, *, kind: str, url: str, status: int | None,
-                   content_type: str | None) -> int:
-    """Keep ``body`` in the capture store and return its ``captures`` row id."""
-    return record_captures(conn, store, [(body, {"url": url, "status": status, "content_type": content_type})],
-                           kind=kind)[0]
 
 
 def _fetch_failure_reason(res: FetchResult) -> str:
@@ -127,7 +97,7 @@ class _Fetched(BaseModel):
     final_url: str | None = None
 
 
-def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, settings, fetcher, store) -> list[_Fetched]:
+def _fetch_and_capture(engine: Warehouse, chunk: list[ArticleCandidate], *, settings, fetcher, store) -> list[_Fetched]:
     """Fetch the chunk's pages (concurrently, robots.txt honoured) and keep each body as a capture."""
     from newsroom.extract.pool import ExtractTask
 
@@ -158,13 +128,12 @@ def _fetch_and_capture(engine: Engine, chunk: list[ArticleCandidate], *, setting
         else:
             f.reason = _fetch_failure_reason(res) if res is not None else "not_fetched"
         out.append(f)
-    with engine.begin() as conn:
-        for f, cap_id in zip(captured, record_captures(conn, store, to_capture, kind="page")):
-            f.capture_id = cap_id
+    for f, cap_id in zip(captured, save_captures(engine, store, to_capture, kind="page")):
+        f.capture_id = cap_id
     return out
 
 
-def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settings, fetcher, store,
+def store_articles(engine: Warehouse, candidates: list[ArticleCandidate], *, settings, fetcher, store,
                    source_id: int | None, run_id: str | None = None, workers: int | None = None) -> StoredArticles:
     """Fetch, capture, extract and upsert the candidates that are not articles yet.
 
@@ -227,9 +196,8 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
         # One line for the whole batch, not one (or a traceback) per page.
         log.warning("%d of %d pages not extracted: %s", sum(failures.values()), len(rows),
                     ", ".join(f"{n} × {r}" for r, n in failures.most_common()))
-    with engine.begin() as conn:
-        # The one article writer; the caller links its entries/posts, then applies the metadata rule.
-        new = insert_articles(conn, rows)
+    # The one article writer; the caller links its entries/posts, then applies the metadata rule.
+    new = store_new_articles(engine, rows)
     ids = existing_article_ids(engine, [canon_of.get(c.url, "") for c in candidates])
     return StoredArticles(
         ids={c.url: ids.get(canon_of.get(c.url, "")) for c in candidates},

@@ -14,8 +14,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from newsroom.config.sources import SourcesFile
 from newsroom.digest.compose import ComposeOptions, compose_day
 from newsroom.digest.llm import LLMConfig, LLMSummariser
@@ -27,10 +25,11 @@ from newsroom.digest.window import day_window
 from newsroom.digest.write import store_digest
 from newsroom.metrics.render import story_figure_phrases
 from newsroom.settings import Settings
+from newsroom.warehouse import Warehouse
 from newsroom.warehouse import digest_reads as Q
 
 
-def compute_digest(engine: Engine, day: date, *, sources: SourcesFile,
+def compute_digest(engine: Warehouse, day: date, *, sources: SourcesFile,
                    llm: LLMSummariser | None = None) -> DigestBuild:
     """Read, compose and render day ``day`` without storing anything (but the LLM cache)."""
     tz = sources.tz
@@ -59,7 +58,7 @@ def compute_digest(engine: Engine, day: date, *, sources: SourcesFile,
 
 
 def build_daily_digest(
-    engine: Engine,
+    engine: Warehouse,
     day: date,
     *,
     settings: Settings,

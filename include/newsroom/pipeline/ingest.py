@@ -21,18 +21,20 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
-
 from newsroom.captures import CaptureStore
 from newsroom.config import SourcesFile, load_sources
 from newsroom.dedup.urls import canonicalize_url
-from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
-from newsroom.records import FetchResult
-from newsroom.warehouse import open_warehouse, upsert
+from newsroom.pipeline.articles import ArticleCandidate, store_articles
 from newsroom.pipeline.outcome import SystemicFailure
+from newsroom.records import FetchResult
 from newsroom.warehouse.reddit import source_name as reddit_source_name
-from newsroom.warehouse.articles import apply_metadata_rule
-from newsroom.warehouse.schema import FeedEntryRow, FetchLog, PipelineRun, Source, SourceRun, utcnow
+from newsroom.warehouse import Warehouse, open_warehouse
+from newsroom.warehouse import sources as wsources
+from newsroom.warehouse.captures import save_capture
+from newsroom.warehouse.fetch_log import FetchLogEntry, append_fetch_log
+from newsroom.warehouse.runs import PipelineRunSummary, save_pipeline_run
+from newsroom.warehouse import utcnow
+from newsroom.warehouse.sources import NewFeedEntry, SourceRunRecord, SourceSpec, SourceState
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 BACKOFF_BASE = timedelta(hours=1)
@@ -58,37 +60,19 @@ class SourceFailed(RuntimeError):
         return self.reason.startswith(PERMANENT_REASONS)
 
 
-def sync_sources(engine: Engine, sources: SourcesFile) -> dict[str, int]:
+def sync_sources(engine: Warehouse, sources: SourcesFile) -> dict[str, int]:
     """Upsert one ``sources`` row per feed of the file; returns name → id.
 
     A feed whose URL changed forgets its ETag/Last-Modified and failure count,
     since those belonged to the old URL. Feeds and subreddits no longer in the
     file are marked retired (``retired_at``); listing them again un-retires them.
     """
-    now = utcnow()
     listed = {f.name for f in sources.feeds} | {reddit_source_name(s.name) for s in sources.reddit.subreddits}
-    with engine.begin() as conn:
-        current = {r.name: r for r in conn.execute(select(Source.name, Source.url, Source.id, Source.retired_at))}
-        rows = []
-        for f in sources.feeds:
-            row = {"name": f.name, "kind": "feed", "url": f.url, "outlet": f.display_outlet,
-                   "tags": list(f.tags), "enabled": f.enabled, "retired_at": None}
-            old = current.get(f.name)
-            if old is not None and old.url != f.url:
-                row.update(etag=None, last_modified=None, consecutive_failures=0, gone_count=0,
-                           next_due_at=None, disabled_reason=None)
-            rows.append(row)
-        upsert(conn, Source, rows, keys=["name"])
-        gone = [n for n, r in current.items() if n not in listed and r.retired_at is None]
-        if gone:
-            conn.execute(update(Source).where(Source.name.in_(gone)).values(retired_at=now))
-        back = [n for n, r in current.items() if n in listed and r.retired_at is not None]
-        if back:
-            conn.execute(update(Source).where(Source.name.in_(back)).values(retired_at=None))
-        return {n: i for n, i in conn.execute(select(Source.name, Source.id).where(Source.kind == "feed"))}
+    specs = [SourceSpec(f.name, f.url, f.display_outlet, list(f.tags), f.enabled) for f in sources.feeds]
+    return wsources.sync_feed_sources(engine, specs, listed)
 
 
-def due_feed_sources(engine: Engine, sources: SourcesFile, now: datetime | None = None,
+def due_feed_sources(engine: Warehouse, sources: SourcesFile, now: datetime | None = None,
                      force: bool = False, ignore_backoff: bool = False) -> list[str]:
     """Enabled feeds of the file whose backoff has elapsed.
 
@@ -99,9 +83,7 @@ def due_feed_sources(engine: Engine, sources: SourcesFile, now: datetime | None 
     names = [f.name for f in sources.enabled_feeds()]
     if force:
         return names
-    with engine.connect() as conn:
-        state = {r.name: r for r in conn.execute(
-            select(Source.name, Source.next_due_at, Source.disabled_reason).where(Source.name.in_(names)))}
+    state = wsources.due_state(engine, names)
     out = []
     for n in names:
         s = state.get(n)
@@ -127,65 +109,52 @@ class _RequestLog:
         self.run_id, self.source_id, self.rows = run_id, source_id, []
 
     def __call__(self, res: FetchResult, kind: str) -> None:
-        self.rows.append({"run_id": self.run_id, "source_id": self.source_id, "kind": kind, "url": res.url[:4000],
-                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
-                          "error": res.error, "fetched_at": utcnow()})
+        self.rows.append(FetchLogEntry(self.run_id, self.source_id, kind, res.url[:4000], res.status,
+                                       len(res.body or b""), res.elapsed_ms, res.error, utcnow()))
 
-    def flush(self, engine: Engine) -> None:
-        if self.rows:
-            with engine.begin() as conn:
-                conn.execute(FetchLog.__table__.insert(), self.rows)
-            self.rows = []
+    def flush(self, engine: Warehouse) -> None:
+        append_fetch_log(engine, self.rows)
+        self.rows = []
 
 
-def _record_outcome(engine: Engine, *, source_id: int, run_id: str, status: str, reason: str | None = None,
+def _record_outcome(engine: Warehouse, *, source_id: int, run_id: str, status: str, reason: str | None = None,
                     counts: dict | None = None, failures: dict | None = None) -> None:
     counts = counts or {}
-    with engine.begin() as conn:
-        upsert(conn, SourceRun, [{"run_id": run_id, "source_id": source_id, "status": status, "reason": reason,
-                                  "entries": counts.get("entries", 0), "new_entries": counts.get("new_entries", 0),
-                                  "new_articles": counts.get("new_articles", 0),
-                                  "failures_by_reason": failures or {}, "finished_at": utcnow()}],
-               keys=["run_id", "source_id"])
+    wsources.record_source_run(engine, SourceRunRecord(
+        run_id=run_id, source_id=source_id, status=status, reason=reason, entries=counts.get("entries", 0),
+        new_entries=counts.get("new_entries", 0), new_articles=counts.get("new_articles", 0),
+        failures_by_reason=failures or {}, finished_at=utcnow()))
 
 
-def _failed_earlier_in_run(engine: Engine, source_id: int, run_id: str) -> bool:
-    with engine.connect() as conn:
-        status = conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_id,
-                                                             SourceRun.source_id == source_id)).scalar()
-    return status == "failed"
+def _failed_earlier_in_run(engine: Warehouse, source_id: int, run_id: str) -> bool:
+    return wsources.source_run_status(engine, source_id, run_id) == "failed"
 
 
-def _record_failure(engine: Engine, src, run_id: str, res: FetchResult | None, reason: str,
+def _record_failure(engine: Warehouse, src: SourceState, run_id: str, res: FetchResult | None, reason: str,
                     detail: str | None, now: datetime) -> SourceFailed:
     # An Airflow retry of the same run failing again is the same failure, not one more.
     repeat = _failed_earlier_in_run(engine, src.id, run_id)
     failures = src.consecutive_failures + (0 if repeat else 1)
     retry_after = res.retry_after_s if res else None
     gone = (src.gone_count + (0 if repeat else 1)) if reason == "http_410" else 0
-    values = {"last_status": res.status if res else None, "last_error": f"{reason}: {detail}" if detail else reason,
-              "last_fetched_at": now, "consecutive_failures": max(failures, 1), "gone_count": gone,
-              "next_due_at": now + backoff_delay(max(failures, 1), retry_after)}
-    if gone >= GONE_LIMIT:
-        values["disabled_reason"] = f"gone: HTTP 410 on {gone} consecutive fetches; fix the URL in the sources file"
-    with engine.begin() as conn:
-        conn.execute(update(Source).where(Source.id == src.id).values(**values))
+    next_due_at = now + backoff_delay(max(failures, 1), retry_after)
+    disabled = (f"gone: HTTP 410 on {gone} consecutive fetches; fix the URL in the sources file"
+                if gone >= GONE_LIMIT else None)
+    wsources.mark_source_failed(engine, src.id, status=res.status if res else None,
+                                error=f"{reason}: {detail}" if detail else reason, fetched_at=now,
+                                consecutive_failures=max(failures, 1), gone_count=gone, next_due_at=next_due_at,
+                                disabled_reason=disabled)
     _record_outcome(engine, source_id=src.id, run_id=run_id, status="failed", reason=reason)
-    return SourceFailed(src.name, reason, values.get("disabled_reason") or detail, retry_after_s=retry_after,
-                        next_due_at=values["next_due_at"])
+    return SourceFailed(src.name, reason, disabled or detail, retry_after_s=retry_after, next_due_at=next_due_at)
 
 
-def _record_success(engine: Engine, src, res: FetchResult, now: datetime) -> None:
-    values = {"last_status": res.status, "last_error": None, "last_fetched_at": now, "last_success_at": now,
-              "consecutive_failures": 0, "gone_count": 0, "next_due_at": None}
-    if not res.not_modified:
-        values.update(etag=res.etag, last_modified=res.last_modified)
-    with engine.begin() as conn:
-        conn.execute(update(Source).where(Source.id == src.id).values(**values))
+def _record_success(engine: Warehouse, src: SourceState, res: FetchResult, now: datetime) -> None:
+    wsources.mark_source_ok(engine, src.id, status=res.status, fetched_at=now, etag=res.etag,
+                            last_modified=res.last_modified, validators=not res.not_modified)
 
 
 def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None = None, force: bool = False,
-                ignore_backoff: bool = False, now: datetime | None = None, engine: Engine | None = None) -> dict:
+                ignore_backoff: bool = False, now: datetime | None = None, engine: Warehouse | None = None) -> dict:
     """Ingest one feed: conditional GET, parse, new entries' pages → articles.
 
     Returns counts (``status``, ``entries``, ``new_entries``, ``new_articles``,
@@ -203,12 +172,10 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
     now = now or utcnow()
     sources = sources or load_sources(settings.sources)
     engine = engine or open_warehouse(settings.resolved_warehouse_url)
-    with engine.connect() as conn:
-        src = conn.execute(select(Source).where(Source.name == name)).first()
+    src = wsources.source_by_name(engine, name)
     if src is None:
         sync_sources(engine, sources)
-        with engine.connect() as conn:
-            src = conn.execute(select(Source).where(Source.name == name)).first()
+        src = wsources.source_by_name(engine, name)
     if src is None:
         raise SourceFailed(name, "unknown_source", "not in the sources file")
     if src.disabled_reason and not force:
@@ -239,9 +206,8 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
             if res.error or not res.ok:
                 raise _record_failure(engine, src, run_id, res, res.error or f"http_{res.status}",
                                       res.error_detail, now)
-            with engine.begin() as conn:
-                record_capture(conn, store, res.body, kind="feed", url=src.url, status=res.status,
-                               content_type=res.content_type or None)
+            save_capture(engine, store, res.body, kind="feed", url=src.url, status=res.status,
+                         content_type=res.content_type or None)
             parsed = parse_feed(res.body, url=res.final_url or src.url,
                                 content_type=res.headers.get("content-type"))
             if parsed.error:
@@ -265,8 +231,9 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
         log.flush(engine)
 
 
-def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id: str, now: datetime) -> dict:
-    """Upsert the feed's entries, then work off the pending ones (new and left from earlier runs)."""
+def _load_entries(engine: Warehouse, fetcher, store, settings, src: SourceState, entries, run_id: str,
+                  now: datetime) -> dict:
+    """Record the feed's entries, then work off the pending ones (new and left from earlier runs)."""
     rows, seen = [], set()
     for e in entries:
         if e.guid in seen:
@@ -278,39 +245,15 @@ def _load_entries(engine: Engine, fetcher, store, settings, src, entries, run_id
                 canonical = canonicalize_url(e.url)
             except Exception:
                 canonical = None
-        rows.append({"source_id": src.id, "guid": e.guid[:2000], "url": e.url, "canonical_url": canonical,
-                     "title": e.title, "author": e.author, "published_at": e.published_at, "summary": e.summary,
-                     "content": e.content, "tags": e.tags, "first_seen_at": now})
-    with engine.begin() as conn:
-        before = conn.execute(select(func.count()).select_from(FeedEntryRow)
-                              .where(FeedEntryRow.source_id == src.id)).scalar_one()
-        # DO NOTHING: an entry is recorded once, when first seen.
-        upsert(conn, FeedEntryRow, rows, keys=["source_id", "guid"], update=[])
-        after = conn.execute(select(func.count()).select_from(FeedEntryRow)
-                             .where(FeedEntryRow.source_id == src.id)).scalar_one()
+        rows.append(NewFeedEntry(guid=e.guid[:2000], url=e.url, canonical_url=canonical, title=e.title,
+                                 author=e.author, published_at=e.published_at, summary=e.summary,
+                                 content=e.content, tags=e.tags, first_seen_at=now))
+    new_entries = wsources.store_feed_entries(engine, src.id, rows)
     counts = _work_off_pending(engine, fetcher, store, settings, src, run_id)
-    return {"entries": len(rows), "new_entries": after - before, **counts}
+    return {"entries": len(rows), "new_entries": new_entries, **counts}
 
 
-def pending_entries_query(source_id: int):
-    """Entries of a source that have a (canonicalisable) URL and no article yet, oldest first.
-
-    "Oldest" is the entry's own date, else when it was first seen (undated
-    entries wait in arrival order); the id breaks ties, so the order — and so
-    which entries one capped run takes — is the same on every run and backend.
-    """
-    when = func.coalesce(FeedEntryRow.published_at, FeedEntryRow.first_seen_at)
-    return (select(FeedEntryRow.id, FeedEntryRow.url, FeedEntryRow.title, FeedEntryRow.author,
-                   FeedEntryRow.published_at, FeedEntryRow.summary, FeedEntryRow.content)
-            .where(FeedEntryRow.source_id == source_id, FeedEntryRow.article_id.is_(None),
-                   FeedEntryRow.url.is_not(None),
-                   # a URL that cannot be canonicalised never becomes an article: it must not
-                   # sit at the head of the queue and take the cap on every run
-                   FeedEntryRow.canonical_url.is_not(None))
-            .order_by(when.asc(), FeedEntryRow.id.asc()))
-
-
-def _work_off_pending(engine: Engine, fetcher, store, settings, src, run_id: str) -> dict:
+def _work_off_pending(engine: Warehouse, fetcher, store, settings, src: SourceState, run_id: str) -> dict:
     """Turn up to ``max_articles_per_source`` pending entries of ``src`` into articles, oldest first.
 
     Runs whatever the feed answered (200 or 304): entries past the cap wait
@@ -318,8 +261,7 @@ def _work_off_pending(engine: Engine, fetcher, store, settings, src, run_id: str
     unchanged. Returns ``new_articles``, ``failures_by_reason`` and
     ``backlog`` (entries still waiting afterwards).
     """
-    with engine.connect() as conn:
-        batch = conn.execute(pending_entries_query(src.id).limit(settings.max_articles_per_source)).all()
+    batch = wsources.pending_entries(engine, src.id, settings.max_articles_per_source)
     failures: Counter[str] = Counter()
     new_articles = 0
     ids: dict[str, int | None] = {}
@@ -332,22 +274,15 @@ def _work_off_pending(engine: Engine, fetcher, store, settings, src, run_id: str
         ids.update(stored.ids)
         new_articles += stored.new_articles
         failures.update(stored.failures_by_reason)
-    with engine.begin() as conn:
-        for p in batch:
-            aid = ids.get(p.url)
-            if aid is not None:
-                conn.execute(update(FeedEntryRow).where(FeedEntryRow.id == p.id).values(article_id=aid))
-        # This feed now lists these articles: it may name them better than whoever stored them.
-        apply_metadata_rule(conn, ids.values())
-        backlog = conn.execute(select(func.count()).select_from(pending_entries_query(src.id).subquery())).scalar_one()
+    linked = {p.id: ids[p.url] for p in batch if ids.get(p.url) is not None}
+    backlog = wsources.link_entries(engine, src.id, linked)
     return {"new_articles": new_articles, "failures_by_reason": dict(failures), "backlog": backlog}
 
 
-def summarize_run(engine: Engine, *, dag_id: str, run_id: str, interval_start: datetime | None = None,
+def summarize_run(engine: Warehouse, *, dag_id: str, run_id: str, interval_start: datetime | None = None,
                   interval_end: datetime | None = None) -> dict:
     """Aggregate ``source_runs`` of ``run_id`` into one ``pipeline_runs`` row (upsert)."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(SourceRun).where(SourceRun.run_id == run_id)).all()
+    rows = wsources.source_runs_of(engine, run_id)
     by_status = Counter(r.status for r in rows)
     failures: Counter[str] = Counter()
     for r in rows:
@@ -355,11 +290,13 @@ def summarize_run(engine: Engine, *, dag_id: str, run_id: str, interval_start: d
             failures[f"source:{r.reason}"] += 1
         for k, v in (r.failures_by_reason or {}).items():
             failures[f"article:{k}"] += v
-    summary = {"dag_id": dag_id, "run_id": run_id, "interval_start": interval_start, "interval_end": interval_end,
-               "sources_ok": by_status["ok"] + by_status["not_modified"], "sources_failed": by_status["failed"],
-               "sources_skipped": by_status["skipped"], "entries": sum(r.entries for r in rows),
-               "new_articles": sum(r.new_articles for r in rows), "failures_by_reason": dict(failures),
-               "finished_at": utcnow()}
-    with engine.begin() as conn:
-        upsert(conn, PipelineRun, [summary], keys=["dag_id", "run_id"])
-    return {k: v for k, v in summary.items() if k not in ("interval_start", "interval_end", "finished_at")}
+    summary = PipelineRunSummary(
+        dag_id=dag_id, run_id=run_id, interval_start=interval_start, interval_end=interval_end,
+        sources_ok=by_status["ok"] + by_status["not_modified"], sources_failed=by_status["failed"],
+        sources_skipped=by_status["skipped"], entries=sum(r.entries for r in rows),
+        new_articles=sum(r.new_articles for r in rows), failures_by_reason=dict(failures), finished_at=utcnow())
+    save_pipeline_run(engine, summary)
+    return {"dag_id": dag_id, "run_id": run_id, "sources_ok": summary.sources_ok,
+            "sources_failed": summary.sources_failed, "sources_skipped": summary.sources_skipped,
+            "entries": summary.entries, "new_articles": summary.new_articles,
+            "failures_by_reason": summary.failures_by_reason}

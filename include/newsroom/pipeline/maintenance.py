@@ -18,12 +18,10 @@ import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.engine import Engine
-
 from newsroom.captures import CaptureStore
 from newsroom.settings import Settings
-from newsroom.warehouse import retention
-from newsroom.warehouse.schema import utcnow
+from newsroom.warehouse import Warehouse, retention
+from newsroom.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ def _cutoff(now: datetime, days: int) -> datetime | None:
     return None if days <= 0 else now - timedelta(days=days)
 
 
-def apply_retention(engine: Engine, *, settings: Settings, now: datetime | None = None,
+def apply_retention(engine: Warehouse, *, settings: Settings, now: datetime | None = None,
                     store: CaptureStore | None = None) -> RetentionReport:
     """Delete what the retention settings say is too old, nothing a story or article needs."""
     now = now or utcnow()

@@ -28,8 +28,8 @@ from newsroom.metrics.settings import MetricsSettings, get_metrics_settings
 from newsroom.settings import Settings
 from newsroom.warehouse import open_warehouse
 from newsroom.warehouse.metrics import load_responses, save_observations, save_responses, sources_done
-from newsroom.warehouse.schema import FetchLog
-from newsroom.warehouse.schema.base import utcnow
+from newsroom.warehouse.fetch_log import FetchLogEntry, append_fetch_log
+from newsroom.warehouse import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +43,12 @@ class _RequestLog:
         self.run_id, self.rows = run_id, []
 
     def __call__(self, res, kind: str) -> None:
-        self.rows.append({"run_id": self.run_id, "source_id": None, "kind": kind, "url": res.url[:4000],
-                          "status": res.status, "bytes": len(res.body or b""), "elapsed_ms": res.elapsed_ms,
-                          "error": res.error, "fetched_at": utcnow()})
+        self.rows.append(FetchLogEntry(self.run_id, None, kind, res.url[:4000], res.status, len(res.body or b""),
+                                       res.elapsed_ms, res.error, utcnow()))
 
     def flush(self, engine) -> None:
-        if self.rows:
-            with engine.begin() as conn:
-                conn.execute(FetchLog.__table__.insert(), self.rows)
-            self.rows = []
+        append_fetch_log(engine, self.rows)
+        self.rows = []
 
 
 class QuotaStopped(RuntimeError):

@@ -11,23 +11,19 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
-
-from newsroom.warehouse import open_warehouse
-from newsroom.warehouse.schema import Article, utcnow
+from newsroom.warehouse import Warehouse, open_warehouse
+from newsroom.warehouse.articles import mark_processed, unprocessed_article_ids
+from newsroom.warehouse.stories import stories_of
 
 BATCH = 500
 
 
-def pending_article_ids(engine: Engine, limit: int = BATCH, first_seen_since: datetime | None = None) -> list[int]:
-    query = select(Article.id).where(Article.processed_at.is_(None))
-    if first_seen_since is not None:
-        query = query.where(Article.first_seen_at >= first_seen_since)
-    with engine.connect() as conn:
-        return list(conn.execute(query.order_by(Article.id).limit(limit)).scalars())
+def pending_article_ids(engine: Warehouse, limit: int = BATCH, first_seen_since: datetime | None = None) -> list[int]:
+    """The next batch of articles not yet enriched (``articles.processed_at`` unset)."""
+    return unprocessed_article_ids(engine, limit, first_seen_since=first_seen_since)
 
 
-def process_new_articles(*, settings, engine: Engine | None = None, max_batches: int = 1000,
+def process_new_articles(*, settings, engine: Warehouse | None = None, max_batches: int = 1000,
                          first_seen_since: datetime | None = None) -> dict:
     """Tag, deduplicate and cluster every unprocessed article; returns summed counts.
 
@@ -37,7 +33,6 @@ def process_new_articles(*, settings, engine: Engine | None = None, max_batches:
     from newsroom.config.entities import load_entities
     from newsroom.entities import aggregate_story_entities, tag_articles
     from newsroom.pipeline.stories import process_articles
-    from newsroom.warehouse.schema.stories import StoryArticle
 
     engine = engine or open_warehouse(settings.resolved_warehouse_url)
     entities = load_entities(settings.entities)
@@ -52,12 +47,8 @@ def process_new_articles(*, settings, engine: Engine | None = None, max_batches:
         for k, v in process_articles(engine, ids).items():
             if isinstance(v, int):
                 totals[f"stories.{k}"] += v
-        with engine.connect() as conn:
-            touched = sorted(set(conn.execute(
-                select(StoryArticle.story_id).where(StoryArticle.article_id.in_(ids))).scalars()))
         # Only the stories this batch touched: cost stays flat as the archive grows.
-        aggregate_story_entities(engine, touched)
-        with engine.begin() as conn:
-            conn.execute(update(Article).where(Article.id.in_(ids)).values(processed_at=utcnow()))
+        aggregate_story_entities(engine, stories_of(engine, ids))
+        mark_processed(engine, ids)
         totals["articles"] += len(ids)
     return dict(totals)

@@ -26,11 +26,12 @@ from newsroom.captures import CaptureStore
 from newsroom.config import SourcesFile, SubredditSource, load_sources
 from newsroom.fetch.client import Fetcher
 from newsroom.fetch.policy import FetchPolicy
-from newsroom.pipeline.articles import ArticleCandidate, record_capture, store_articles
+from newsroom.pipeline.articles import ArticleCandidate, store_articles
 from newsroom.reddit.client import RateLimited, RedditClient, RedditCredentials, RedditError
 from newsroom.reddit.parse import ParseError, RedditPost, parse_thread, snapshot_of
 from newsroom.reddit.rss import parse_subreddit_feed
 from newsroom.warehouse import open_warehouse
+from newsroom.warehouse.captures import save_capture
 from newsroom.warehouse import reddit as reddit_store
 from newsroom.warehouse.reddit import RequestRecord
 from newsroom.warehouse.schema import utcnow
@@ -63,8 +64,7 @@ class _RequestLog:
 
 def _capture(engine, captures: CaptureStore, body: bytes, url: str, status: int | None, ctype: str | None):
     """Keep the raw response, so parsing can be rerun without the network."""
-    with engine.begin() as conn:
-        record_capture(conn, captures, body, kind="reddit", url=url, status=status, content_type=ctype or None)
+    save_capture(engine, captures, body, kind="reddit", url=url, status=status, content_type=ctype or None)
 
 
 def _read_json(client: RedditClient, sub: SubredditSource, engine, store, rlog) -> list[RedditPost]:

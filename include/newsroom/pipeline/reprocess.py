@@ -39,10 +39,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, and_, func, select, update
 
 from newsroom.fetch.charset import html_as_utf8
-from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, utcnow
+from newsroom.warehouse import Warehouse
+from newsroom.warehouse.articles import ReExtraction, apply_reextractions, article_ids_dated_in, stored_pages
+from newsroom.warehouse.stories import stories_of
 
 log = logging.getLogger(__name__)
 
@@ -98,33 +99,19 @@ def days_in_range(since: date, until: date) -> list[date]:
     return [since + timedelta(days=i) for i in range((until - since).days + 1)]
 
 
-def article_ids_in_window(engine: Engine, start: datetime, end: datetime) -> list[int]:
+def article_ids_in_window(engine: Warehouse, start: datetime, end: datetime) -> list[int]:
     """Articles published (or, lacking a date, first seen) in ``[start, end)`` — the digest's rule."""
-    when = func.coalesce(Article.published_at, Article.first_seen_at)
-    with engine.connect() as conn:
-        return list(conn.execute(
-            select(Article.id).where(and_(when >= start, when < end)).order_by(Article.id)).scalars())
+    return article_ids_dated_in(engine, start, end)
 
 
-def _feed_fallbacks(conn, ids: list[int]) -> dict[int, str]:
-    """The HTML the feed carried for each article (content, else summary), as at ingest."""
-    out: dict[int, str] = {}
-    rows = conn.execute(select(FeedEntryRow.article_id, FeedEntryRow.content, FeedEntryRow.summary)
-                        .where(FeedEntryRow.article_id.in_(ids)).order_by(FeedEntryRow.id))
-    for aid, content, summary in rows:
-        if aid not in out and (content or summary):
-            out[aid] = content or summary
-    return out
-
-
-def re_extract_articles(engine: Engine, article_ids: list[int], *, store, workers: int = 0) -> dict:
+def re_extract_articles(engine: Warehouse, article_ids: list[int], *, store, workers: int = 0) -> dict:
     """Re-run extraction on the stored page captures of ``article_ids`` and update them in place.
 
     Returns counts and ``changed``: the ids whose text changed (their dedup
     signatures and tags are stale until re-deduplicated / re-tagged).
     """
     from newsroom.extract.pool import ExtractTask, extract_many
-    from newsroom.pipeline.articles import normalised_text_hash
+    from newsroom.warehouse.articles import normalised_text_hash
     from newsroom.pipeline.outcome import raise_if_extraction_broken
 
     counts: Counter[str] = Counter()
@@ -132,14 +119,7 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
     changed: list[int] = []
     for i in range(0, len(article_ids), BATCH):
         chunk = article_ids[i : i + BATCH]
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(Article.id, Article.url, Article.title, Article.author, Article.published_at, Article.text,
-                       Article.text_hash, Article.extraction_status, Capture.url.label("capture_url"),
-                       Capture.path, Capture.kind, Capture.content_type.label("capture_type"))
-                .outerjoin(Capture, Capture.id == Article.capture_id)
-                .where(Article.id.in_(chunk)).order_by(Article.id)).all()
-            fallbacks = _feed_fallbacks(conn, chunk)
+        rows = stored_pages(engine, chunk)
         tasks, todo = [], []
         for r in rows:
             if r.path is None or r.kind != "page":
@@ -152,57 +132,45 @@ def re_extract_articles(engine: Engine, article_ids: list[int], *, store, worker
                 log.warning("article %s: capture %s unreadable (%s); keeping the stored text", r.id, r.path, exc)
                 continue
             html = html_as_utf8(body, r.capture_type)  # decoded as at ingest (same declared charset)
-            tasks.append(ExtractTask(url=r.capture_url or r.url, html=html, feed_fallback=fallbacks.get(r.id)))
+            tasks.append(ExtractTask(url=r.capture_url or r.url, html=html, feed_fallback=r.feed_fallback))
             todo.append(r)
         results = extract_many(tasks, workers=workers)
         raise_if_extraction_broken(results)  # a broken pool is not "kept previous text" 200 times over
-        now = utcnow()
-        with engine.begin() as conn:
-            for r, ex in zip(todo, results):
-                counts["re_extracted"] += 1
-                if ex.status == "failed" and r.text:
-                    # The old text came from somewhere good; a worse extractor must not erase it.
-                    counts["kept_previous"] += 1
-                    reasons[(ex.reason or "failed").split(":")[0]] += 1
-                    continue
-                if ex.status != "ok":
-                    reasons[(ex.reason or ex.status).split(":")[0]] += 1
-                text = ex.text or None
-                values = {
-                    "text": text, "text_hash": normalised_text_hash(text),
-                    "word_count": len(text.split()) if text else 0,
-                    "extraction_status": ex.status, "extraction_reason": ex.reason,
-                    "language": ex.language, "sitename": ex.sitename, "description": ex.description,
-                    "updated_at": now,
-                }
-                if not r.title and ex.title:
-                    values["title"] = ex.title
-                if not r.author and ex.author:
-                    values["author"] = ex.author
-                if r.published_at is None and ex.published_at is not None:
-                    values["published_at"] = ex.published_at
-                conn.execute(update(Article).where(Article.id == r.id).values(**values))
-                if values["text_hash"] != r.text_hash:
-                    changed.append(r.id)
+        updates: list[ReExtraction] = []
+        for r, ex in zip(todo, results):
+            counts["re_extracted"] += 1
+            if ex.status == "failed" and r.text:
+                # The old text came from somewhere good; a worse extractor must not erase it.
+                counts["kept_previous"] += 1
+                reasons[(ex.reason or "failed").split(":")[0]] += 1
+                continue
+            if ex.status != "ok":
+                reasons[(ex.reason or ex.status).split(":")[0]] += 1
+            text = ex.text or None
+            up = ReExtraction(
+                article_id=r.id, text=text, text_hash=normalised_text_hash(text),
+                word_count=len(text.split()) if text else 0, extraction_status=ex.status,
+                extraction_reason=ex.reason, language=ex.language, sitename=ex.sitename,
+                description=ex.description,
+                title=ex.title if not r.title and ex.title else None,
+                author=ex.author if not r.author and ex.author else None,
+                published_at=ex.published_at if r.published_at is None else None)
+            updates.append(up)
+            if up.text_hash != r.text_hash:
+                changed.append(r.id)
+        apply_reextractions(engine, updates)
     return {"re_extracted": counts["re_extracted"], "kept_previous": counts["kept_previous"],
             "no_capture": counts["no_capture"], "text_changed": len(changed), "changed": changed,
             "failures_by_reason": dict(reasons)}
 
 
-def story_ids_of(engine: Engine, article_ids: list[int]) -> list[int]:
-    """The stories the given articles belong to now (empty when the stories stage is absent)."""
-    from newsroom.warehouse.schema.stories import StoryArticle
-
-    out: set[int] = set()
-    with engine.connect() as conn:
-        for i in range(0, len(article_ids), 500):
-            out.update(conn.execute(select(StoryArticle.story_id)
-                                    .where(StoryArticle.article_id.in_(article_ids[i : i + 500]))).scalars())
-    return sorted(out)
+def story_ids_of(engine: Warehouse, article_ids: list[int]) -> list[int]:
+    """The stories the given articles belong to now."""
+    return stories_of(engine, article_ids)
 
 
 def reprocess_range(
-    engine: Engine,
+    engine: Warehouse,
     since: date | datetime,
     until: date | datetime,
     *,

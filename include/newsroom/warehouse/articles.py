@@ -20,6 +20,11 @@ page is extracted (:func:`article_row`); later claims are applied by
 :func:`apply_metadata_rule` from what the warehouse holds (``feed_entries``
 linked to the article, ``reddit_posts`` linked to it), so a later, better
 source upgrades an earlier guess and a rerun changes nothing.
+
+Also here: the enrichment queue (``processed_at``: :func:`unprocessed_article_ids`,
+:func:`mark_processed`) and re-extraction in place from the captures
+(:func:`stored_pages`, :func:`apply_reextractions`). The duplicate columns
+(``duplicate_of``, ``duplicate_kind``) are written by :mod:`newsroom.warehouse.stories`.
 """
 
 from __future__ import annotations
@@ -27,16 +32,20 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from newsroom.warehouse.db import upsert
-from newsroom.warehouse.schema import Article, FeedEntryRow, Source, utcnow
+from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, Source, utcnow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 
-__all__ = ["normalised_text_hash", "site_outlet", "article_row", "insert_articles", "apply_metadata_rule"]
+__all__ = ["normalised_text_hash", "site_outlet", "article_row", "insert_articles", "apply_metadata_rule",
+           "article_ids_by_canonical_url", "store_new_articles", "unprocessed_article_ids", "mark_processed",
+           "article_ids_dated_in", "StoredPage", "stored_pages", "ReExtraction", "apply_reextractions"]
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -219,3 +228,126 @@ def apply_metadata_rule(conn: Connection, article_ids) -> int:
             conn.execute(update(Article).where(Article.id == a.id).values(**values, updated_at=utcnow()))
             changed += 1
     return changed
+
+
+def article_ids_by_canonical_url(engine: Engine, canonical_urls: Iterable[str]) -> dict[str, int]:
+    """{canonical URL: article id} for the URLs already stored."""
+    out: dict[str, int] = {}
+    urls = list(dict.fromkeys(canonical_urls))
+    with engine.connect() as conn:
+        for start in range(0, len(urls), _CHUNK):
+            chunk = urls[start:start + _CHUNK]
+            for cu, aid in conn.execute(select(Article.canonical_url, Article.id)
+                                        .where(Article.canonical_url.in_(chunk))):
+                out[cu] = aid
+    return out
+
+
+def store_new_articles(engine: Engine, rows: list[dict]) -> int:
+    """:func:`insert_articles` in a transaction of its own; returns how many rows were new."""
+    with engine.begin() as conn:
+        return insert_articles(conn, rows)
+
+
+# ---------------------------------------------------------------------------
+# the enrichment queue (``processed_at``) and reprocessing reads/writes
+# ---------------------------------------------------------------------------
+
+def unprocessed_article_ids(engine: Engine, limit: int, *, first_seen_since: datetime | None = None) -> list[int]:
+    """The first ``limit`` articles (by id) not yet enriched (``processed_at`` unset):
+    the one "processed" marker of the pipeline (new text resets it, see :func:`apply_metadata_rule`).
+    ``first_seen_since`` keeps only articles first stored at or after that instant (a run's own)."""
+    query = select(Article.id).where(Article.processed_at.is_(None))
+    if first_seen_since is not None:
+        query = query.where(Article.first_seen_at >= first_seen_since)
+    with engine.connect() as conn:
+        return list(conn.execute(query.order_by(Article.id).limit(limit)).scalars())
+
+
+def mark_processed(engine: Engine, article_ids: list[int]) -> None:
+    """Set ``processed_at`` on the articles: tags, duplicates and stories are done for them."""
+    now = utcnow()
+    with engine.begin() as conn:
+        for start in range(0, len(article_ids), _CHUNK):
+            conn.execute(update(Article).where(Article.id.in_(article_ids[start:start + _CHUNK]))
+                         .values(processed_at=now))
+
+
+def article_ids_dated_in(engine: Engine, start: datetime, end: datetime) -> list[int]:
+    """Articles published (or, lacking a date, first seen) in ``[start, end)`` — the digest's rule."""
+    when = func.coalesce(Article.published_at, Article.first_seen_at)
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(Article.id).where(and_(when >= start, when < end)).order_by(Article.id)).scalars())
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """An article with the capture of its page (``path`` None: no capture), and the HTML
+    its feed carried (content, else summary, as at ingest) for the extractor's fallback."""
+
+    id: int
+    url: str
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    text: str | None
+    text_hash: str | None
+    extraction_status: str
+    capture_url: str | None
+    path: str | None
+    kind: str | None
+    capture_type: str | None
+    feed_fallback: str | None
+
+
+def stored_pages(engine: Engine, article_ids: list[int]) -> list[StoredPage]:
+    """The articles ``article_ids`` (by id) with their page captures and feed fallbacks."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Article.id, Article.url, Article.title, Article.author, Article.published_at, Article.text,
+                   Article.text_hash, Article.extraction_status, Capture.url.label("capture_url"),
+                   Capture.path, Capture.kind, Capture.content_type.label("capture_type"))
+            .outerjoin(Capture, Capture.id == Article.capture_id)
+            .where(Article.id.in_(article_ids)).order_by(Article.id)).all()
+        fallbacks: dict[int, str] = {}
+        for aid, content, summary in conn.execute(
+                select(FeedEntryRow.article_id, FeedEntryRow.content, FeedEntryRow.summary)
+                .where(FeedEntryRow.article_id.in_(article_ids)).order_by(FeedEntryRow.id)):
+            if aid not in fallbacks and (content or summary):
+                fallbacks[aid] = content or summary
+    return [StoredPage(*r, feed_fallback=fallbacks.get(r.id)) for r in rows]
+
+
+@dataclass(frozen=True)
+class ReExtraction:
+    """An article's new text and page fields; ``title``/``author``/``published_at``
+    are set only when not None (they fill gaps, the feed's values stay)."""
+
+    article_id: int
+    text: str | None
+    text_hash: str | None
+    word_count: int
+    extraction_status: str
+    extraction_reason: str | None
+    language: str | None
+    sitename: str | None
+    description: str | None
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+
+
+def apply_reextractions(engine: Engine, changes: Iterable[ReExtraction]) -> None:
+    """Update the articles in place (ids and canonical URLs never change), in one transaction."""
+    now = utcnow()
+    with engine.begin() as conn:
+        for ch in changes:
+            values = {"text": ch.text, "text_hash": ch.text_hash, "word_count": ch.word_count,
+                      "extraction_status": ch.extraction_status, "extraction_reason": ch.extraction_reason,
+                      "language": ch.language, "sitename": ch.sitename, "description": ch.description,
+                      "updated_at": now}
+            for name in ("title", "author", "published_at"):
+                if getattr(ch, name) is not None:
+                    values[name] = getattr(ch, name)
+            conn.execute(update(Article).where(Article.id == ch.article_id).values(**values))
