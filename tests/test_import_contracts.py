@@ -18,10 +18,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 CONTRACTS = ["stages-never-import-pipeline", "only-warehouse-speaks-sql", "only-fetch-speaks-http"]
-# SQL still lives in pipeline/*, entities/store.py, reddit/load.py, export.py, metrics/render.py and
-# digest/write.py until the warehouse-module work lands; then this contract holds and the strict
-# xfail turns into a failure that says: delete this marker.
-PENDING = {"only-warehouse-speaks-sql": "SQL not yet moved into newsroom.warehouse (issue 12, i12sqlA/i12sqlB)"}
+PENDING: dict[str, str] = {}  # a contract that does not hold yet: id → why (strict xfail)
 
 
 def _lint(*args: str) -> subprocess.CompletedProcess:

@@ -1,6 +1,7 @@
 """The Reddit aggregate: every read and write of ``reddit_posts``, ``reddit_snapshots`` and
-``reddit_comments`` (their one writer), and the subreddit rows of ``sources``,
-``source_runs`` and ``fetch_log``.
+``reddit_comments`` (their one writer). A subreddit's ``sources``/``source_runs`` rows and its
+``fetch_log`` rows go through those tables' own writers (:mod:`~newsroom.warehouse.sources`,
+:mod:`~newsroom.warehouse.fetch_log`).
 
 Each write is an upsert on a natural key, so reruns never duplicate:
 
@@ -36,7 +37,9 @@ from sqlalchemy import Connection, Engine, select, update
 from newsroom.dedup.urls import canonicalize_url
 from newsroom.warehouse.articles import apply_metadata_rule, article_row, insert_articles
 from newsroom.warehouse.db import upsert
-from newsroom.warehouse.schema import Article, FetchLog, Source, SourceRun, utcnow
+from newsroom.warehouse import sources
+from newsroom.warehouse.fetch_log import FetchLogEntry, append_fetch_log
+from newsroom.warehouse.schema import Article, utcnow
 from newsroom.warehouse.schema.reddit import RedditComment as CommentRow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 from newsroom.warehouse.schema.reddit import RedditSnapshot as SnapshotRow
@@ -84,58 +87,22 @@ class SelfPostsStored:
 
 # ----------------------------------------------------------------------------- sources, runs, requests
 def ensure_subreddit_source(engine: Engine, subreddit: str, url: str, *, enabled: bool = True) -> int:
-    """Upsert the subreddit's ``sources`` row (kind ``reddit``); returns its id.
-    Only identity columns are updated, so the fetch state survives."""
-    name = source_name(subreddit)
-    with engine.begin() as conn:
-        upsert(conn, Source, [{"name": name, "kind": "reddit", "url": url, "outlet": f"r/{subreddit}",
-                               "tags": ["reddit"], "enabled": enabled, "consecutive_failures": 0, "gone_count": 0}],
-               keys=["name"], update=["kind", "url", "outlet", "enabled"])
-        return conn.execute(select(Source.id).where(Source.name == name)).scalar_one()
+    """The subreddit's ``sources`` row (kind ``reddit``), written by :mod:`newsroom.warehouse.sources`."""
+    return sources.upsert_reddit_source(engine, source_name(subreddit), url=url, outlet=f"r/{subreddit}",
+                                        enabled=enabled)
 
 
-def record_subreddit_outcome(engine: Engine, source_id: int, run_key: str, *, status: str, reason: str | None,
-                             http_status: int | None = None, counts: Mapping | None = None,
-                             failures: Mapping | None = None, now: datetime | None = None) -> None:
-    """Fetch state on ``sources`` and this run's row in ``source_runs``.
-
-    ``status`` is ``ok``, ``failed`` or ``skipped``. A rate limit is not the
-    subreddit's fault: it is recorded but does not count as a failure in a row.
-    """
-    now = now or utcnow()
-    counts = counts or {}
-    with engine.begin() as conn:
-        cur = conn.execute(select(Source.consecutive_failures).where(Source.id == source_id)).scalar_one()
-        # An Airflow retry of the same run failing again is the same failure, not one more.
-        earlier = conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_key,
-                                                              SourceRun.source_id == source_id)).scalar()
-        values: dict = {"last_fetched_at": now, "last_status": http_status, "last_error": reason}
-        if status == "ok":
-            values.update(last_success_at=now, consecutive_failures=0)
-        elif status == "failed" and reason != "rate_limited":
-            values.update(consecutive_failures=(cur or 0) + (0 if earlier == "failed" else 1))
-        if status != "skipped":
-            conn.execute(update(Source).where(Source.id == source_id).values(**values))
-        upsert(conn, SourceRun, [{"run_id": run_key, "source_id": source_id, "status": status, "reason": reason,
-                                  "entries": counts.get("posts", 0), "new_entries": counts.get("new_posts", 0),
-                                  "new_articles": counts.get("articles", 0), "failures_by_reason": dict(failures or {}),
-                                  "finished_at": now}],
-               keys=["run_id", "source_id"])
+record_subreddit_outcome = sources.record_reddit_outcome
 
 
 def record_requests(engine: Engine, run_key: str, source_id: int | None, requests: Sequence[RequestRecord]) -> int:
-    """One ``fetch_log`` row per request of this run (an append-only log); returns how many."""
-    if not requests:
-        return 0
-    rows = [{"run_id": run_key, "source_id": source_id, "kind": r.kind, "url": r.url[:4000], "status": r.status,
-             "bytes": r.bytes, "elapsed_ms": r.elapsed_ms, "error": r.error, "fetched_at": r.fetched_at or utcnow()}
-            for r in requests]
-    with engine.begin() as conn:
-        conn.execute(FetchLog.__table__.insert(), rows)
-    return len(rows)
+    """One ``fetch_log`` row per request of this run, through the log's one writer; returns how many."""
+    return append_fetch_log(engine, [
+        FetchLogEntry(run_id=run_key, source_id=source_id, kind=r.kind, url=r.url[:4000], status=r.status,
+                      bytes=r.bytes, elapsed_ms=r.elapsed_ms, error=r.error, fetched_at=r.fetched_at or utcnow())
+        for r in requests])
 
 
-# ----------------------------------------------------------------------------- posts, snapshots, comments
 def upsert_posts(conn: Connection, posts: Iterable[RedditPost], *, source_id: int | None, via: str,
                  now: datetime | None = None) -> set[str]:
     """Insert or refresh posts; returns the ids that were not stored before."""

@@ -1,4 +1,4 @@
-"""Every read and write of ``sources``, ``source_runs`` and ``feed_entries``.
+"""Every read and write of ``sources``, ``source_runs`` and ``feed_entries`` (feeds and subreddits).
 
 A source's row holds its fetch state: the conditional-GET validators (ETag,
 Last-Modified), the failure count and backoff (``next_due_at``), the 410 count
@@ -15,7 +15,7 @@ are the backlog: an entry without an article waits for a later run.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -29,7 +29,7 @@ __all__ = [
     "NewFeedEntry", "PendingEntry", "SourceRunRecord", "SourceSpec", "SourceState", "backlog",
     "due_state", "link_entries", "mark_source_failed", "mark_source_ok", "pending_entries",
     "pending_entries_query", "record_source_run", "source_by_name", "source_run_status", "source_runs_of",
-    "store_feed_entries", "sync_feed_sources",
+    "store_feed_entries", "sync_feed_sources", "upsert_reddit_source", "record_reddit_outcome",
 ]
 
 
@@ -263,3 +263,43 @@ def link_entries(engine: Engine, source_id: int, article_of: dict[int, int]) -> 
             conn.execute(update(FeedEntryRow).where(FeedEntryRow.id == entry_id).values(article_id=aid))
         apply_metadata_rule(conn, article_of.values())
         return _backlog(conn, source_id)
+
+
+# ----------------------------------------------------------------------------- subreddits
+def upsert_reddit_source(engine: Engine, name: str, *, url: str, outlet: str, enabled: bool = True) -> int:
+    """Upsert a subreddit's ``sources`` row (kind ``reddit``); returns its id.
+    Only identity columns are updated, so the fetch state survives."""
+    with engine.begin() as conn:
+        upsert(conn, Source, [{"name": name, "kind": "reddit", "url": url, "outlet": outlet,
+                               "tags": ["reddit"], "enabled": enabled, "consecutive_failures": 0, "gone_count": 0}],
+               keys=["name"], update=["kind", "url", "outlet", "enabled"])
+        return conn.execute(select(Source.id).where(Source.name == name)).scalar_one()
+
+
+def record_reddit_outcome(engine: Engine, source_id: int, run_key: str, *, status: str, reason: str | None,
+                             http_status: int | None = None, counts: Mapping | None = None,
+                             failures: Mapping | None = None, now: datetime | None = None) -> None:
+    """Fetch state on ``sources`` and this run's row in ``source_runs``.
+
+    ``status`` is ``ok``, ``failed`` or ``skipped``. A rate limit is not the
+    subreddit's fault: it is recorded but does not count as a failure in a row.
+    """
+    now = now or utcnow()
+    counts = counts or {}
+    with engine.begin() as conn:
+        cur = conn.execute(select(Source.consecutive_failures).where(Source.id == source_id)).scalar_one()
+        # An Airflow retry of the same run failing again is the same failure, not one more.
+        earlier = conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_key,
+                                                              SourceRun.source_id == source_id)).scalar()
+        values: dict = {"last_fetched_at": now, "last_status": http_status, "last_error": reason}
+        if status == "ok":
+            values.update(last_success_at=now, consecutive_failures=0)
+        elif status == "failed" and reason != "rate_limited":
+            values.update(consecutive_failures=(cur or 0) + (0 if earlier == "failed" else 1))
+        if status != "skipped":
+            conn.execute(update(Source).where(Source.id == source_id).values(**values))
+        upsert(conn, SourceRun, [{"run_id": run_key, "source_id": source_id, "status": status, "reason": reason,
+                                  "entries": counts.get("posts", 0), "new_entries": counts.get("new_posts", 0),
+                                  "new_articles": counts.get("articles", 0), "failures_by_reason": dict(failures or {}),
+                                  "finished_at": now}],
+               keys=["run_id", "source_id"])
