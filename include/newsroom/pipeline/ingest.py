@@ -156,6 +156,16 @@ def _failed_earlier_in_run(engine: Engine, source_id: int, run_id: str) -> bool:
     return status == "failed"
 
 
+def finished_in_run(engine: Engine, run_id: str, names: list[str]) -> dict[str, str]:
+    """Name → status of the sources among ``names`` that ended ok, not modified or skipped
+    in ``run_id`` (what a retried batch need not fetch again)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Source.name, SourceRun.status).join(SourceRun, SourceRun.source_id == Source.id)
+                            .where(SourceRun.run_id == run_id, Source.name.in_(names),
+                                   SourceRun.status.in_(("ok", "not_modified", "skipped"))))
+        return {r.name: r.status for r in rows}
+
+
 def _record_failure(engine: Engine, src, run_id: str, res: FetchResult | None, reason: str,
                     detail: str | None, now: datetime) -> SourceFailed:
     # An Airflow retry of the same run failing again is the same failure, not one more.
