@@ -17,7 +17,8 @@ What is measured, and how:
   them for ``make run``. Warehouse: a fresh PostgreSQL database, migrated first.
 * **The run.** One manual trigger through the REST API, watched through it. *wall* is from
   the trigger to the run's end (all tasks: plan, feeds, enrich, summarize); *ingest* is from
-  the first feed task's start to the last one's end (metadata DB).
+  the first feed task's start to the last one's end (metadata DB); *rest of run* is the
+  difference (scheduling, planning, enrichment of the new articles, the summary).
 * **CPU** is the sum over every process of the cluster's trees (api-server, scheduler,
   dag-processor and all their descendants: task supervisors, task processes, extraction
   workers) of its user+system time, sampled every 0.25 s; a process's last <0.25 s before
@@ -258,7 +259,7 @@ def _serialized(af):
 
 
 def table(results: list[dict]) -> str:
-    head = ("| variant | feeds | feed tasks | all tasks | wall | ingest phase | wall / feed task | CPU | "
+    head = ("| variant | feeds | feed tasks | all tasks | wall | ingest phase | rest of run | wall / feed task | CPU | "
             "CPU / feed task | CPU / feed | peak RSS (PSS) | articles stored / expected | sources ok | run | "
             "fits in 1 h | load before |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -273,10 +274,11 @@ def table(results: list[dict]) -> str:
             wall = f"{r['wall_s']:.0f} s"
             fits = "yes" if r["wall_s"] <= 3600 and r["state"] == "success" else "no"
         ingest = f"{r['ingest_s']:.0f} s" if r["ingest_s"] else "-"
+        rest = f"{r['wall_s'] - r['ingest_s']:.0f} s" if r["ingest_s"] and not r["timed_out"] else "-"
         per_task_wall = f"{r['ingest_s'] / ft:.2f} s" if r["ingest_s"] else "-"
         lines.append(
             f"| {r['variant']} ({r['feeds_per_task']}/task) | {r['feeds']} | {r['feed_tasks']} | {r['tasks']} | {wall} "
-            f"| {ingest} | {per_task_wall} | {r['cpu_s']:.0f} s | {r['cpu_s'] / ft:.2f} s "
+            f"| {ingest} | {rest} | {per_task_wall} | {r['cpu_s']:.0f} s | {r['cpu_s'] / ft:.2f} s "
             f"| {r['cpu_s'] / max(r['sources_done'], 1):.2f} s | {r['peak_rss_mb']:.0f} MB ({r['peak_pss_mb']:.0f} MB) "
             f"| {r['articles']} / {r['expected_articles']} | {r['sources_ok']} / {r['feeds']} | {r['state']} "
             f"| {fits} | {r['load_before']:.1f} |")
@@ -292,7 +294,11 @@ def main(argv=None) -> int:
     ap.add_argument("--hosts", type=int, default=25, help="loopback addresses the feeds are spread over")
     ap.add_argument("--timeout", type=float, default=1200, help="stop a run after this many seconds")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--table-from", type=Path, help="print the table of an earlier --json file and exit")
     args = ap.parse_args(argv)
+    if args.table_from:
+        print(table(json.loads(args.table_from.read_text())))
+        return 0
     results = []
     for n in args.feeds:
         for v in args.variants:

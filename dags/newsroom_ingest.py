@@ -237,7 +237,7 @@ def newsroom_ingest():
     def ingest_feed(names: list[str], params=None) -> dict:
         """A batch of feeds, fetched concurrently (one per host): conditional GET of each, then
         its new entries' pages → articles. Every source is recorded on its own; the return
-        value lists each one's result by name."""
+        value lists each one's result by name (XCom ``sources`` when the task fails)."""
         from newsroom.pipeline.feed_batches import batch_label, ingest_feed_batch
 
         ctx = get_current_context()
@@ -249,6 +249,8 @@ def newsroom_ingest():
                                       ignore_backoff=_ignore_backoff(ctx, ti.try_number), resume=ti.try_number > 1)
         for r in batch.results:
             log.info("feed %r: %s%s", r["source"], r["status"], f" ({r['reason']})" if r.get("reason") else "")
+        if batch.errors:  # a failed task returns nothing: its sources' results stay visible all the same
+            ti.xcom_push(key="sources", value=batch.results)
         _raise_for_batch(batch, ti)
         return {"sources": batch.results}
 
