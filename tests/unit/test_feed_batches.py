@@ -138,23 +138,24 @@ def test_a_retried_batch_fetches_only_the_sources_not_finished(replay_server, se
     feeds = _site(replay_server, n_feeds=3, shared=False)
     flaky = replay_server.add("/flaky.xml", "busy", status=503)
     feeds["flaky"] = flaky
+    feeds["gone"] = replay_server.add("/gone.xml", "gone", status=404)
     names = list(feeds)
     src = _sources(feeds)
     first = ingest_feed_batch(names, settings=settings, run_id="run-1", sources=src, engine=warehouse, now=T0)
-    assert list(first.errors) == ["flaky"] and not first.errors["flaky"].permanent
+    assert list(first.errors) == ["flaky", "gone"] and not first.errors["flaky"].permanent
 
     _feed(replay_server, "flaky", [replay_server.add("/flaky/0.html", _page("flaky", 0), content_type="text/html")])
     replay_server.reset_counts()
     again = ingest_feed_batch(names, settings=settings, run_id="run-1", sources=src, engine=warehouse, now=T0,
                               ignore_backoff=True, resume=True)
-    assert again.errors == {}
+    assert list(again.errors) == ["gone"] and again.errors["gone"].permanent  # still failed, not asked again
     assert {r["source"]: r["status"] for r in again.results} == {"feed0": "ok", "feed1": "ok", "feed2": "ok",
-                                                                 "flaky": "ok"}
+                                                                 "flaky": "ok", "gone": "failed"}
     # the finished feeds were not asked again, so their counts of the run still stand
     assert [replay_server.hits(f"/feed{i}.xml") for i in range(3)] == [0, 0, 0]
-    assert replay_server.hits("/flaky.xml") == 1
+    assert replay_server.hits("/flaky.xml") == 1 and replay_server.hits("/gone.xml") == 0
     summary = summarize_run(warehouse, dag_id="newsroom_ingest", run_id="run-1")
-    assert (summary["sources_ok"], summary["sources_failed"], summary["new_articles"]) == (4, 0, 10)
+    assert (summary["sources_ok"], summary["sources_failed"], summary["new_articles"]) == (4, 1, 10)
 
 
 def test_a_bug_in_one_source_does_not_stop_the_others(replay_server, settings, warehouse):

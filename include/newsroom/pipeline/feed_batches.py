@@ -32,7 +32,7 @@ from datetime import datetime
 import httpx
 
 from newsroom.config import load_sources
-from newsroom.pipeline.ingest import SourceFailed, finished_in_run, ingest_feed
+from newsroom.pipeline.ingest import PERMANENT_REASONS, SourceFailed, ingest_feed, source_runs_in_run
 from newsroom.warehouse import open_warehouse
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ def ingest_feed_batch(names: list[str], *, settings, run_id: str, force: bool = 
 
     ``resume`` (an Airflow retry of the batch) leaves alone the sources that already
     finished in ``run_id`` (ok, not modified, skipped): re-fetching them would overwrite
-    their ``source_runs`` counts with a 304's zeros. Only the failed ones run again.
+    their ``source_runs`` counts with a 304's zeros; nor does it ask again a source that
+    failed for good (404, not a feed, …), which stays failed. The others run again.
     """
     from newsroom.fetch.policy import FetchPolicy
 
@@ -117,9 +118,12 @@ def ingest_feed_batch(names: list[str], *, settings, run_id: str, force: bool = 
     policy = FetchPolicy.from_settings(settings)
     concurrency = max(1, concurrency or policy.concurrency)
     url_of = {f.name: f.url for f in sources.feeds}
-    done = finished_in_run(engine, run_id, names) if resume else {}
-    outcome: dict[str, dict | BaseException] = {
-        n: {"source": n, "status": status, "reason": "finished earlier in this run"} for n, status in done.items()}
+    outcome: dict[str, dict | BaseException] = {}
+    for n, (status, reason) in (source_runs_in_run(engine, run_id, names) if resume else {}).items():
+        if status in ("ok", "not_modified", "skipped"):
+            outcome[n] = {"source": n, "status": status, "reason": "finished earlier in this run"}
+        elif status == "failed" and (reason or "").startswith(PERMANENT_REASONS):
+            outcome[n] = SourceFailed(n, reason, "failed earlier in this run; a retry cannot fix it")
 
     queues: dict[str, deque[str]] = {}
     for n in names:

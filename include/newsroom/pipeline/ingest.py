@@ -156,14 +156,14 @@ def _failed_earlier_in_run(engine: Engine, source_id: int, run_id: str) -> bool:
     return status == "failed"
 
 
-def finished_in_run(engine: Engine, run_id: str, names: list[str]) -> dict[str, str]:
-    """Name → status of the sources among ``names`` that ended ok, not modified or skipped
-    in ``run_id`` (what a retried batch need not fetch again)."""
+def source_runs_in_run(engine: Engine, run_id: str, names: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Name → (status, reason) of the ``source_runs`` rows of ``run_id`` among ``names``
+    (what a retried batch need not fetch again)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(Source.name, SourceRun.status).join(SourceRun, SourceRun.source_id == Source.id)
-                            .where(SourceRun.run_id == run_id, Source.name.in_(names),
-                                   SourceRun.status.in_(("ok", "not_modified", "skipped"))))
-        return {r.name: r.status for r in rows}
+        rows = conn.execute(select(Source.name, SourceRun.status, SourceRun.reason)
+                            .join(SourceRun, SourceRun.source_id == Source.id)
+                            .where(SourceRun.run_id == run_id, Source.name.in_(names)))
+        return {r.name: (r.status, r.reason) for r in rows}
 
 
 def _record_failure(engine: Engine, src, run_id: str, res: FetchResult | None, reason: str,
