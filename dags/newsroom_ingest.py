@@ -25,11 +25,14 @@ PAGE_FETCH_POOL = "page_fetch"
 
 DOC = """
 ### newsroom_ingest
-Hourly (``NEWSROOM_INGEST_SCHEDULE``): one mapped task per enabled feed and per subreddit
-(map index = source name), then enrichment (entity tags, duplicates, stories) over the
-new articles, then a summary row in ``pipeline_runs``. A failing source fails only its own
-task; its reason is in ``sources.last_error`` and ``source_runs``. Scheduled runs skip sources
-in backoff; a **manual trigger** (this form) fetches them anyway, and **force** also fetches
+Hourly (``NEWSROOM_INGEST_SCHEDULE``): one mapped task per batch of due feeds
+(``NEWSROOM_FEEDS_PER_TASK``, default 20, fetched concurrently; map index = the batch's
+source names, its return value = each source's result) and one per subreddit, then
+enrichment (entity tags, duplicates, stories) over the new articles, then a summary row in
+``pipeline_runs``. A failing source fails only its own task (its batch's; the others of the
+batch are stored); its reason is in ``sources.last_error`` and ``source_runs``. Scheduled
+runs skip sources in backoff; a **manual trigger** (this form) fetches them anyway, and
+**force** also fetches
 sources the pipeline disabled. The run is red when no source succeeded, or when more than the
 sources file's `health.max_failed_share` of them failed (the summarize log says which).
 Feed tasks take a slot of the `page_fetch` pool (they fetch the entries' article pages);
@@ -125,6 +128,30 @@ def _source_failed(exc, ti) -> BaseException:
     return exc
 
 
+def _raise_for_batch(batch, ti) -> None:
+    """A feed batch's task state, the worst of its sources': a systemic failure or a bug
+    fails it for a retry (which runs only the sources not finished yet); a source's own
+    failure fails it too, without retry when no source's failure is worth one (see
+    ``_source_failed``). Every source's outcome is recorded before this."""
+    from newsroom.pipeline.outcome import is_permanent
+
+    others = batch.other_errors
+    if others:
+        message = "; ".join(f"feed {n!r}: {type(e).__name__}: {e}" for n, e in others.items())
+        if any(is_permanent(e) for e in others.values()):
+            raise AirflowFailException(message)
+        raise RuntimeError(message)
+    raised = [_source_failed(e, ti) for e in batch.failed.values()]
+    if not raised:
+        return
+    if len(raised) == 1 and len(batch.results) == 1:
+        raise raised[0]
+    message = f"{len(raised)} of {len(batch.results)} feeds failed: " + "; ".join(str(e) for e in raised)
+    if all(isinstance(e, AirflowFailException) for e in raised):
+        raise AirflowFailException(message)
+    raise RuntimeError(message)
+
+
 def _raise_if_subreddit_failed(name: str, result: dict) -> None:
     """The reason is recorded already; fail only this subreddit's task, retrying only
     what a retry can fix."""
@@ -195,26 +222,36 @@ def newsroom_ingest():
         return {"feeds": feeds, "subreddits": subs}
 
     @task
-    def feed_names(plan: dict) -> list[str]:
-        return plan["feeds"]
+    def feed_batches(plan: dict) -> list[list[str]]:
+        """The due feeds in batches of ``NEWSROOM_FEEDS_PER_TASK`` (1: one task per feed)."""
+        from newsroom.pipeline.feed_batches import plan_feed_batches
+
+        return plan_feed_batches(plan["feeds"], feeds_per_task=_settings().feeds_per_task)
 
     @task
     def subreddit_names(plan: dict) -> list[str]:
         return plan["subreddits"]
 
-    @task(map_index_template="{{ source_name }}", max_active_tis_per_dagrun=4, pool=PAGE_FETCH_POOL)
-    def ingest_feed(name: str, params=None) -> dict:
-        """Conditional GET of one feed, then its new entries' pages → articles."""
-        from newsroom.pipeline.ingest import SourceFailed, ingest_feed as run
+    @task(map_index_template="{{ feed_batch }}", max_active_tis_per_dagrun=4, pool=PAGE_FETCH_POOL)
+    def ingest_feed(names: list[str], params=None) -> dict:
+        """A batch of feeds, fetched concurrently (one per host): conditional GET of each, then
+        its new entries' pages → articles. Every source is recorded on its own; the return
+        value lists each one's result by name (XCom ``sources`` when the task fails)."""
+        from newsroom.pipeline.feed_batches import batch_label, ingest_feed_batch
 
         ctx = get_current_context()
-        ctx["source_name"] = name
-        try:
-            with _honest_failures():
-                return run(name, settings=_settings(), run_id=_run_id(), force=bool((params or {}).get("force")),
-                           ignore_backoff=_ignore_backoff(ctx, ctx["ti"].try_number))
-        except SourceFailed as exc:
-            raise _source_failed(exc, ctx["ti"]) from None
+        ctx["feed_batch"] = batch_label(names)
+        ti = ctx["ti"]
+        with _honest_failures():
+            batch = ingest_feed_batch(names, settings=_settings(), run_id=_run_id(),
+                                      force=bool((params or {}).get("force")),
+                                      ignore_backoff=_ignore_backoff(ctx, ti.try_number), resume=ti.try_number > 1)
+        for r in batch.results:
+            log.info("feed %r: %s%s", r["source"], r["status"], f" ({r['reason']})" if r.get("reason") else "")
+        if batch.errors:  # a failed task returns nothing: its sources' results stay visible all the same
+            ti.xcom_push(key="sources", value=batch.results)
+        _raise_for_batch(batch, ti)
+        return {"sources": batch.results}
 
     @task(map_index_template="{{ source_name }}", pool="reddit_api")
     def ingest_subreddit(name: str) -> dict:
@@ -274,7 +311,7 @@ def newsroom_ingest():
         return summary
 
     plan = plan_sources()
-    feeds = ingest_feed.expand(name=feed_names(plan))
+    feeds = ingest_feed.expand(names=feed_batches(plan))
     subs = ingest_subreddit.expand(name=subreddit_names(plan))
     enriched = enrich()
     [feeds, subs] >> enriched

@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     extract_workers: int = Field(
         default=0, description="Extraction processes; 0 means one per CPU core."
     )
+    feeds_per_task: int = Field(
+        default=20, ge=1,
+        description="Feeds one ingest task fetches (concurrently, per-host limits kept); 1 is one task per feed. "
+                    "A task process costs ~1-2 s of CPU to start: batching is what lets 1,000 feeds fit in "
+                    "an hourly run on 2 cores (benchmarks/scale_sources.py).",
+    )
     # Retention (days; 0 keeps forever), applied daily by newsroom_maintenance
     # (newsroom.pipeline.maintenance). Logs of idle runs otherwise grow without bound.
     retention_fetch_log_days: int = Field(default=30, ge=0, description="fetch_log rows kept this many days.")

@@ -147,7 +147,7 @@ def test_dag_run_succeeds_with_only_the_bad_feed_failed(celery_run):
 def test_every_task_went_through_the_broker_to_the_celery_worker(celery_run):
     af = celery_run.cluster
     ran = _ran(celery_run.tis)
-    expected = {"plan_sources", "feed_names", "subreddit_names", "enrich", "summarize",
+    expected = {"plan_sources", "feed_batches", "subreddit_names", "enrich", "summarize",
                 *(f"ingest_feed[{n}]" for n in (*FEEDS, BAD_FEED, "generated"))}
     assert {_label(t) for t in ran} == expected
     # The worker's process tree reports the worker's host name (worker_identity); the scheduler,

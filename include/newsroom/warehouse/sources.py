@@ -28,7 +28,7 @@ from newsroom.warehouse.schema import FeedEntryRow, Source, SourceRun, utcnow
 __all__ = [
     "NewFeedEntry", "PendingEntry", "SourceRunRecord", "SourceSpec", "SourceState", "backlog",
     "due_state", "link_entries", "mark_source_failed", "mark_source_ok", "pending_entries",
-    "pending_entries_query", "record_source_run", "source_by_name", "source_run_status", "source_runs_of",
+    "pending_entries_query", "record_source_run", "source_by_name", "source_run_status", "source_runs_in_run", "source_runs_of",
     "store_feed_entries", "sync_feed_sources", "upsert_reddit_source", "record_reddit_outcome",
 ]
 
@@ -163,6 +163,16 @@ def source_run_status(engine: Engine, source_id: int, run_id: str) -> str | None
     with engine.connect() as conn:
         return conn.execute(select(SourceRun.status).where(SourceRun.run_id == run_id,
                                                            SourceRun.source_id == source_id)).scalar()
+
+
+def source_runs_in_run(engine: Engine, run_id: str, names: list[str]) -> dict[str, tuple[str, str | None]]:
+    """Name → (status, reason) of the ``source_runs`` rows of ``run_id`` among ``names``
+    (what a retried batch need not fetch again)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(Source.name, SourceRun.status, SourceRun.reason)
+                            .join(SourceRun, SourceRun.source_id == Source.id)
+                            .where(SourceRun.run_id == run_id, Source.name.in_(names)))
+        return {r.name: (r.status, r.reason) for r in rows}
 
 
 def source_runs_of(engine: Engine, run_id: str) -> list[SourceRunRecord]:
