@@ -29,6 +29,9 @@ SMALL = {
     "reddit_requests": ["--subs", "2", "--limit", "3", "--rpm", "6000"],
     "metrics_requests": ["--entities", "10"],
     "page_metadata_cost": ["--repeat", "1"],
+    # a real scheduler (LocalExecutor) over REST: a few minutes, most of it Airflow start-up
+    "scale_sources": ["--feeds", "6", "--variants", "batched", "--feeds-per-task", "3", "--entries", "1",
+                      "--hosts", "2", "--timeout", "400"],
 }
 
 
@@ -44,7 +47,7 @@ def test_every_benchmark_script_is_listed():
 def test_benchmark_runs_and_prints_a_table(name, corpus):
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'include'}:{ROOT}")
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *SMALL[name]],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     table_lines = [ln for ln in proc.stdout.splitlines() if ln.count("|") >= 2 or ln.count("  ") >= 3]
     assert len(table_lines) >= 2, f"{name} printed no table:\n{proc.stdout[-2000:]}"
