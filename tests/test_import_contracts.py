@@ -17,7 +17,7 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
-CONTRACTS = ["stages-never-import-pipeline", "only-warehouse-speaks-sql", "only-fetch-speaks-http"]
+CONTRACTS = ["stages-never-import-pipeline", "only-warehouse-speaks-sql", "only-fetch-speaks-http", "stage-order"]
 PENDING: dict[str, str] = {}  # a contract that does not hold yet: id → why (strict xfail)
 
 

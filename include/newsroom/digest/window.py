@@ -16,28 +16,13 @@ also carry an end, and the day must be complete by then.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
+from newsroom.days import UTC, day_window, in_window, local_midnight_utc
+from newsroom.days import zone as _zone
 
-
-def _zone(tz: ZoneInfo | str) -> ZoneInfo:
-    return tz if isinstance(tz, ZoneInfo) else ZoneInfo(str(tz))
-
-
-def local_midnight_utc(day: date, tz: ZoneInfo | str) -> datetime:
-    """The UTC instant of ``day`` 00:00 in ``tz``.
-
-    Where midnight itself is skipped by a DST jump (some American zones),
-    zoneinfo's ``fold=0`` reading maps it to the first instant of the day.
-    """
-    return datetime.combine(day, time(0), tzinfo=_zone(tz)).astimezone(UTC)
-
-
-def day_window(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
-    """``(start_utc, end_utc)`` of local day ``day``: ``[D 00:00, D+1 00:00)`` in ``tz``."""
-    return local_midnight_utc(day, tz), local_midnight_utc(day + timedelta(days=1), tz)
+__all__ = ["UTC", "day_for_interval", "day_window", "in_window", "local_midnight_utc"]
 
 
 def day_for_interval(interval_start: datetime | None, interval_end: datetime, tz: ZoneInfo | str) -> date:
@@ -57,7 +42,3 @@ def day_for_interval(interval_start: datetime | None, interval_end: datetime, tz
             raise ValueError(f"data interval ends ({interval_end}) before it starts ({interval_start})")
     local_end = interval_end.astimezone(_zone(tz))
     return local_end.date() - timedelta(days=1)
-
-
-def in_window(ts: datetime | None, window: tuple[datetime, datetime]) -> bool:
-    return ts is not None and window[0] <= ts < window[1]

@@ -65,14 +65,4 @@ class Observation:
                 "link": self.link[:2000], "source_url": self.source_url[:4000], "observed_at": observed_at}
 
 
-@dataclass
-class StoredResponse:
-    """The last good answer for an API URL: its ETag is sent back, its body re-read on a 304."""
-
-    url: str
-    final_url: str
-    etag: str | None
-    last_modified: str | None
-    body: str
-    status: int = 200  # 404 for a remembered "not found" (see ApiSession.get_json's recheck_days)
-    fetched_at: object | None = None  # datetime of the answer
+from newsroom.warehouse.metrics import StoredResponse  # noqa: E402,F401  (re-exported; defined beside its one reader and writer)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.engine import Connection
 
-from newsroom.digest.records import ArticleRow, ArticleTag, RedditThread, RelatedStory, StoryBundle
+from newsroom.warehouse.digest_rows import ArticleRow, ArticleTag, RedditThread, RelatedStory, StoryBundle
 from newsroom.warehouse import digest_tables as T
 from newsroom.warehouse.schema.core import Source
 from newsroom.warehouse.schema.digest import Digest, DigestItem, EntityTimeline

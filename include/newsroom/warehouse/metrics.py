@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, delete, func, select
 from sqlalchemy.engine import Connection
 
-from newsroom.metrics.records import StoredResponse
 from newsroom.warehouse.db import upsert
 from newsroom.warehouse.schema.base import utcnow
 from newsroom.warehouse.schema.metrics import EntityMetric, MetricResponse
@@ -24,6 +24,20 @@ from newsroom.warehouse.views import v_entity_metrics
 __all__ = ["latest_figures", "load_responses", "save_observations", "save_responses", "sources_done"]
 
 KEY = ["entity_id", "subject", "metric", "day"]
+
+
+
+@dataclass
+class StoredResponse:
+    """The last good answer for an API URL: its ETag is sent back, its body re-read on a 304."""
+
+    url: str
+    final_url: str
+    etag: str | None
+    last_modified: str | None
+    body: str
+    status: int = 200  # 404 for a remembered "not found" (see ApiSession.get_json's recheck_days)
+    fetched_at: object | None = None  # datetime of the answer
 
 
 def save_observations(engine: Engine, rows: Sequence[dict[str, Any]]) -> int:

@@ -119,7 +119,7 @@ _ORDER = {
 
 def day_query(name: str, day: date, tz: ZoneInfo | str, beat: str | None = None):
     """The SELECT of view ``name`` restricted to local day ``day`` (see the module doc)."""
-    from newsroom.digest.window import day_window
+    from newsroom.days import day_window
 
     t = CONSUMER_VIEWS[name]
     start, end = day_window(day, tz)
