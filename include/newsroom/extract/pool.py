@@ -105,6 +105,40 @@ def _run_chunk(fn: Callable[[ExtractTask], Extraction], tasks: list[ExtractTask]
     return [_run_one(fn, t) for t in tasks]
 
 
+def exit_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the worker exits as soon as the process that owns the pool is gone.
+
+    A ``ProcessPoolExecutor`` worker holds both ends of its call queue, so when its owner
+    dies without shutting the pool down (an Airflow task process killed on timeout, a
+    SIGKILL, an OOM kill) the worker never sees EOF and waits forever — and the forkserver
+    stays with it, since every worker keeps the forkserver's "alive" pipe open. Seen here as
+    forkservers and workers orphaned for hours after killed tasks. So each worker watches its
+    owner: a pidfd (readable when that process exits, immune to pid reuse) where the kernel
+    has one, else a poll of the pid. When the workers go, the forkserver sees EOF and exits.
+    """
+    import select
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(parent_pid)
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(parent_pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:  # a different process took the pid: ours is gone
+                    break
+                threading.Event().wait(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="newsroom-exit-with-parent", daemon=True).start()
+
+
 def default_workers() -> int:
     """CPU cores this process may run on (the affinity mask, not the machine's count)."""
     try:
@@ -198,7 +232,8 @@ class _Pool:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+                self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                                     initializer=exit_with_parent, initargs=(os.getpid(),))
                 self._workers, self._pid = workers, os.getpid()
             return self._executor
 
