@@ -26,9 +26,11 @@ Design choices, and why:
   multi-threaded supervisor with open sockets and signal handlers. ``fork``
   from such a process copies locks held by other threads (deadlock risk) and
   all that state into every worker. A forkserver is a fresh, single-threaded
-  interpreter; it imports trafilatura once (``set_forkserver_preload``) and
-  forks cheap, clean workers from that, so workers start in milliseconds
-  instead of re-importing everything as ``spawn`` would.
+  interpreter; it imports trafilatura once (``set_forkserver_preload``), warms
+  the extractor's caches on a built-in page (:mod:`.forkserver_warmup`) and
+  forks cheap, clean workers from that, so workers start in milliseconds, warm,
+  instead of re-importing everything as ``spawn`` would. :func:`prestart_pool`
+  starts it before the caller fetches, so those imports overlap the network.
 * **One lazy pool per process, reused across calls**: starting workers costs
   more than extracting a small batch. It is rebuilt if the worker count
   changes, if it broke, or if this process is a fork of the one that made it.
@@ -172,7 +174,8 @@ def _context() -> multiprocessing.context.BaseContext:
         base = multiprocessing.get_context("forkserver")
         # Only effective before the forkserver starts; harmless afterwards. Without
         # "__main__" in the list the forkserver itself never imports the main script.
-        base.set_forkserver_preload(["newsroom.extract.article", "newsroom.extract.page"])
+        base.set_forkserver_preload(["newsroom.extract.article", "newsroom.extract.page",
+                                     "newsroom.extract.forkserver_warmup"])
         return _CleanMainForkServerContext()
     return _CleanMainSpawnContext()
 
@@ -227,20 +230,35 @@ class _Pool:
 _POOL = _Pool()
 
 
-def warm_pool(workers: int = 0) -> bool:
-    """Start the worker processes now, without waiting for them.
+def warm_pool(workers: int = 0, *, background: bool = False) -> bool:
+    """Start the worker processes now, without waiting for them to run anything.
 
     Start-up (a fresh interpreter importing trafilatura) takes about a second;
     a caller that knows a large batch is coming calls this before fetching, so
     the start-up overlaps the network instead of delaying the first batch.
-    Returns whether a pool is (being) started.
+    Returns whether a pool is (being) started; from then on :func:`extract_many`
+    sends even small batches to it.
+
+    Starting a worker blocks until the forkserver has finished its imports; with
+    ``background`` that wait happens in a helper thread, so a caller that is about
+    to fetch is not held up by it (the pool counts as running at once).
     """
     workers = default_workers() if workers <= 0 else workers
     if workers <= 1 or multiprocessing.current_process().daemon:
         return False
     executor = _POOL.get(workers)
-    for _ in range(workers):
-        executor.submit(os.getpid)  # each submit lets the executor spawn one more worker
+
+    def spawn() -> None:
+        try:
+            for _ in range(workers):
+                executor.submit(os.getpid)  # each submit lets the executor spawn one more worker
+        except Exception as exc:  # a broken pool is found (and reported) by extract_many
+            log.debug("starting extraction workers failed: %r", exc)
+
+    if background:
+        threading.Thread(target=spawn, name="newsroom-pool-start", daemon=True).start()
+    else:
+        spawn()
     return True
 
 

@@ -290,7 +290,7 @@ def store_articles(engine: Engine, candidates: list[ArticleCandidate], *, settin
     # Hosts outside NEWSROOM_ALLOWED_HOSTS are not fetched; their feed content still counts.
     fetchable = [c for c in todo if settings.host_allowed(c.url)]
     if len(fetchable) >= MIN_BATCH_FOR_NEW_POOL:
-        warm_pool(n_workers)  # worker start-up overlaps the first fetches
+        warm_pool(n_workers, background=True)  # worker start-up overlaps the first fetches
     writer = _OrderedWriter(engine, store, todo, source_id, now)
     by_url = {c.url: c for c in fetchable}
     unfetched = [_fetched(c, None, settings) for c in todo if not settings.host_allowed(c.url)]
