@@ -57,7 +57,7 @@ import sys
 import threading
 import types
 from contextlib import contextmanager
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -336,8 +336,10 @@ def extract_many(
         for start in range(0, len(items), chunk):
             span = range(start, min(start + chunk, len(items)))
             futures.append((span, executor.submit(_run_chunk, extract_fn, [items[i] for i in span])))
-    except BrokenProcessPool:
-        pass  # the unsubmitted rest is retried below
+    except (BrokenProcessPool, RuntimeError):
+        # Broken, or shut down by another thread's batch ("cannot schedule new futures
+        # after shutdown"): the unsubmitted rest is retried below.
+        pass
     submitted = {i for span, _ in futures for i in span}
     retry.extend(i for i in range(len(items)) if i not in submitted)
     broken = False
@@ -346,7 +348,9 @@ def extract_many(
             # Earlier chunks are done by now, so this one is running or about to.
             for i, res in zip(span, fut.result(timeout=page_timeout_s * len(span))):
                 results[i] = res
-        except (BrokenProcessPool, FuturesTimeout) as exc:
+        except (BrokenProcessPool, FuturesTimeout, CancelledError) as exc:
+            # Cancelled: the pool was discarded (a stuck chunk, here or in another thread's
+            # batch) before this chunk ran; like a broken pool's chunks, it is retried.
             if isinstance(exc, FuturesTimeout) and not broken:
                 _POOL.discard(executor, kill=True)  # fails the other outstanding chunks too
             broken = True
@@ -381,7 +385,11 @@ def _retry_alone(task: ExtractTask, workers: int, fn: Callable[[ExtractTask], Ex
     """Run one page by itself so a crash or a hang is attributed to the page that causes it."""
     executor = _POOL.get(workers)
     try:
-        return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
+        try:
+            return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
+        except (CancelledError, RuntimeError):  # another thread discarded the pool first: once more
+            executor = _POOL.get(workers)
+            return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
     except FuturesTimeout:
         _POOL.discard(executor, kill=True)
         return _timed_out(task, timeout_s)
