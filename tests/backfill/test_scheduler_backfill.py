@@ -103,7 +103,7 @@ FULL_TEXT = [
 def seed(settings) -> dict:
     """Two articles per digest day, and two stale articles whose full page is only in the captures."""
     from newsroom.captures import CaptureStore
-    from newsroom.pipeline.articles import record_capture
+    from newsroom.warehouse.captures import record_capture
     from newsroom.pipeline.process import process_new_articles
     from newsroom.warehouse import migrate_warehouse, upsert
     from newsroom.warehouse.schema import Article

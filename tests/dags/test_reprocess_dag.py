@@ -29,7 +29,7 @@ def stale_articles(settings, tmp_path, monkeypatch, airflow_db):
     """Two articles whose stored text is a teaser while the capture holds the full page:
     one on 5 April (in the range below), one on 3 April (outside)."""
     from newsroom.captures import CaptureStore
-    from newsroom.pipeline.articles import record_capture
+    from newsroom.warehouse.captures import record_capture
     from newsroom.settings import get_settings
     from newsroom.warehouse import connect, upsert
     from newsroom.warehouse.schema import Article

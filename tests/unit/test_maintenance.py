@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from newsroom.captures import CaptureStore
-from newsroom.pipeline.articles import record_captures
+from newsroom.warehouse.captures import record_captures
 from newsroom.pipeline.ingest import ingest_feed, sync_sources
 from newsroom.pipeline.maintenance import RetentionReport, apply_retention
 from newsroom.pipeline.reprocess import re_extract_articles

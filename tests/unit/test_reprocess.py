@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from newsroom.captures import CaptureStore
 from newsroom.config.entities import EntitiesFile
-from newsroom.pipeline.articles import record_capture
+from newsroom.warehouse.captures import record_capture
 from newsroom.pipeline.reprocess import days_in_range, range_window, reprocess_range
 from newsroom.warehouse import upsert
 from newsroom.warehouse.schema import Article

@@ -26,16 +26,18 @@ Design choices, and why:
   multi-threaded supervisor with open sockets and signal handlers. ``fork``
   from such a process copies locks held by other threads (deadlock risk) and
   all that state into every worker. A forkserver is a fresh, single-threaded
-  interpreter; it imports trafilatura once (``set_forkserver_preload``) and
-  forks cheap, clean workers from that, so workers start in milliseconds
-  instead of re-importing everything as ``spawn`` would.
+  interpreter; it imports trafilatura once (``set_forkserver_preload``), warms
+  the extractor's caches on a built-in page (:mod:`.forkserver_warmup`) and
+  forks cheap, clean workers from that, so workers start in milliseconds, warm,
+  instead of re-importing everything as ``spawn`` would. :func:`prestart_pool`
+  starts it before the caller fetches, so those imports overlap the network.
 * **One lazy pool per process, reused across calls**: starting workers costs
   more than extracting a small batch. It is rebuilt if the worker count
   changes, if it broke, or if this process is a fork of the one that made it.
 * **Chunks** (several pages per task) cut pickling/IPC round trips; results
   are put back in input order.
-* **In-process** for ``workers=1``, a single page, a small batch when no pool
-  is running yet, or inside a daemonic process (which may not have children).
+* **In-process** for ``workers=1``, a small batch when no pool is running yet,
+  or inside a daemonic process (which may not have children).
 * **A crashing or stuck worker loses nothing**: ``BrokenProcessPool`` (or a
   chunk over its time budget, whose workers are then killed) fails every
   outstanding chunk, so those pages are retried one at a time in a fresh
@@ -55,7 +57,7 @@ import sys
 import threading
 import types
 from contextlib import contextmanager
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -67,7 +69,7 @@ from newsroom.records import Extraction
 log = logging.getLogger(__name__)
 
 __all__ = ["ExtractTask", "ExtractionPoolError", "extract_many", "extract_task", "default_workers",
-           "shutdown_pool", "warm_pool"]
+           "prestart_pool", "shutdown_pool", "warm_pool"]
 
 # Below this many pages, starting a pool costs more than it saves.
 MIN_BATCH_FOR_NEW_POOL = 6
@@ -206,7 +208,8 @@ def _context() -> multiprocessing.context.BaseContext:
         base = multiprocessing.get_context("forkserver")
         # Only effective before the forkserver starts; harmless afterwards. Without
         # "__main__" in the list the forkserver itself never imports the main script.
-        base.set_forkserver_preload(["newsroom.extract.article"])
+        base.set_forkserver_preload(["newsroom.extract.article", "newsroom.extract.page",
+                                     "newsroom.extract.forkserver_warmup"])
         return _CleanMainForkServerContext()
     return _CleanMainSpawnContext()
 
@@ -262,20 +265,55 @@ class _Pool:
 _POOL = _Pool()
 
 
-def warm_pool(workers: int = 0) -> bool:
-    """Start the worker processes now, without waiting for them.
+def warm_pool(workers: int = 0, *, background: bool = False) -> bool:
+    """Start the worker processes now, without waiting for them to run anything.
 
     Start-up (a fresh interpreter importing trafilatura) takes about a second;
     a caller that knows a large batch is coming calls this before fetching, so
     the start-up overlaps the network instead of delaying the first batch.
-    Returns whether a pool is (being) started.
+    Returns whether a pool is (being) started; from then on :func:`extract_many`
+    sends even small batches to it.
+
+    Starting a worker blocks until the forkserver has finished its imports; with
+    ``background`` that wait happens in a helper thread, so a caller that is about
+    to fetch is not held up by it (the pool counts as running at once).
     """
     workers = default_workers() if workers <= 0 else workers
     if workers <= 1 or multiprocessing.current_process().daemon:
         return False
     executor = _POOL.get(workers)
-    for _ in range(workers):
-        executor.submit(os.getpid)  # each submit lets the executor spawn one more worker
+
+    def spawn() -> None:
+        try:
+            for _ in range(workers):
+                executor.submit(os.getpid)  # each submit lets the executor spawn one more worker
+        except Exception as exc:  # a broken pool is found (and reported) by extract_many
+            log.debug("starting extraction workers failed: %r", exc)
+
+    if background:
+        threading.Thread(target=spawn, name="newsroom-pool-start", daemon=True).start()
+    else:
+        spawn()
+    return True
+
+
+def prestart_pool(workers: int = 0) -> bool:
+    """Start the forkserver now, so its imports (trafilatura, lxml, htmldate: about a second of
+    CPU) run while the caller fetches, not when the first pages are ready.
+
+    Cheaper than :func:`warm_pool` when it is not yet known whether there will be pages to
+    extract: no worker process is made, and small batches still run in-process. Returns
+    whether a forkserver is (being) started.
+    """
+    import multiprocessing.forkserver
+
+    workers = default_workers() if workers <= 0 else workers
+    if workers <= 1 or multiprocessing.current_process().daemon:
+        return False
+    if not isinstance(_context(), multiprocessing.context.ForkServerContext):
+        return False
+    with _blank_main():  # as when a worker starts it: the forkserver never sees the caller's __main__
+        multiprocessing.forkserver.ensure_running()
     return True
 
 
@@ -318,8 +356,8 @@ def extract_many(
     workers = default_workers() if workers <= 0 else workers
     if (
         workers <= 1
-        or len(items) == 1
         or multiprocessing.current_process().daemon
+        # A running pool takes even one page: the caller's process has other work to do.
         or (len(items) < MIN_BATCH_FOR_NEW_POOL and not _POOL.running(workers))
     ):
         return _in_process(items, extract_fn)
@@ -333,8 +371,10 @@ def extract_many(
         for start in range(0, len(items), chunk):
             span = range(start, min(start + chunk, len(items)))
             futures.append((span, executor.submit(_run_chunk, extract_fn, [items[i] for i in span])))
-    except BrokenProcessPool:
-        pass  # the unsubmitted rest is retried below
+    except (BrokenProcessPool, RuntimeError):
+        # Broken, or shut down by another thread's batch ("cannot schedule new futures
+        # after shutdown"): the unsubmitted rest is retried below.
+        pass
     submitted = {i for span, _ in futures for i in span}
     retry.extend(i for i in range(len(items)) if i not in submitted)
     broken = False
@@ -343,7 +383,9 @@ def extract_many(
             # Earlier chunks are done by now, so this one is running or about to.
             for i, res in zip(span, fut.result(timeout=page_timeout_s * len(span))):
                 results[i] = res
-        except (BrokenProcessPool, FuturesTimeout) as exc:
+        except (BrokenProcessPool, FuturesTimeout, CancelledError) as exc:
+            # Cancelled: the pool was discarded (a stuck chunk, here or in another thread's
+            # batch) before this chunk ran; like a broken pool's chunks, it is retried.
             if isinstance(exc, FuturesTimeout) and not broken:
                 _POOL.discard(executor, kill=True)  # fails the other outstanding chunks too
             broken = True
@@ -378,7 +420,11 @@ def _retry_alone(task: ExtractTask, workers: int, fn: Callable[[ExtractTask], Ex
     """Run one page by itself so a crash or a hang is attributed to the page that causes it."""
     executor = _POOL.get(workers)
     try:
-        return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
+        try:
+            return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
+        except (CancelledError, RuntimeError):  # another thread discarded the pool first: once more
+            executor = _POOL.get(workers)
+            return executor.submit(_run_chunk, fn, [task]).result(timeout=timeout_s)[0]
     except FuturesTimeout:
         _POOL.discard(executor, kill=True)
         return _timed_out(task, timeout_s)

@@ -256,12 +256,17 @@ class Fetcher:
         kind: str = "page",
         check_robots: bool = True,
         accept: str | None = None,
+        on_result: Callable[[str, FetchResult], None] | None = None,
     ) -> dict[str, FetchResult]:
         """Fetch ``urls`` concurrently: at most ``policy.concurrency`` requests in flight
         overall and ``policy.per_host`` per host. Duplicates are fetched once.
 
         Hosts are served round-robin, so one site with hundreds of URLs cannot starve the
         others: a worker is only handed a URL whose host has a free slot.
+
+        ``on_result(url, result)`` is called in the calling thread as each fetch completes,
+        so a caller can start working on a page (extraction) while the others are still in
+        flight; an exception it raises stops the fetching and propagates.
         """
         queues: dict[str, deque[str]] = {}
         for u in dict.fromkeys(urls):
@@ -300,6 +305,8 @@ class Fetcher:
                         results[u] = FetchResult(
                             url=u, error="internal_error", error_detail=f"{type(exc).__name__}: {exc}"
                         )
+                    if on_result is not None:
+                        on_result(u, results[u])
         return results
 
     def crawl_delay(self, url: str) -> float | None:

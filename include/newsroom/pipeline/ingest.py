@@ -164,7 +164,7 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
     fetches a disabled source too; ``ignore_backoff`` (manual triggers, retries)
     fetches a source in backoff.
     """
-    from newsroom.extract.pool import ExtractionPoolError
+    from newsroom.extract.pool import ExtractionPoolError, prestart_pool
     from newsroom.feeds.parse import parse_feed
     from newsroom.fetch.client import Fetcher
     from newsroom.fetch.policy import FetchPolicy
@@ -187,6 +187,9 @@ def ingest_feed(name: str, *, settings, run_id: str, sources: SourcesFile | None
         _record_outcome(engine, source_id=src.id, run_id=run_id, status="skipped", reason="backoff")
         return {"source": name, "status": "skipped", "reason": f"backoff until {src.next_due_at.isoformat()}"}
 
+    # The extraction forkserver's imports (about a second of CPU) run while the feed and
+    # its pages are fetched, not after; no worker is started until there are pages.
+    prestart_pool(settings.extract_workers)
     log = _RequestLog(run_id, src.id)
     store = CaptureStore(settings.data_dir)
     try:

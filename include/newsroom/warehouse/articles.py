@@ -29,9 +29,7 @@ Also here: the enrichment queue (``processed_at``: :func:`unprocessed_article_id
 
 from __future__ import annotations
 
-import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,28 +37,20 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
-from newsroom.warehouse.db import upsert
+from newsroom.extract.fingerprint import normalised_text_hash  # pure: computed in the extraction workers too
+from newsroom.warehouse.db import _storable
 from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, Source, utcnow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 
-__all__ = ["normalised_text_hash", "site_outlet", "article_row", "insert_articles", "apply_metadata_rule",
-           "article_ids_by_canonical_url", "store_new_articles", "unprocessed_article_ids", "mark_processed",
+__all__ = ["normalised_text_hash", "site_outlet", "article_row", "insert_articles", "record_page_captures",
+           "store_page_batch", "apply_metadata_rule",
+           "article_ids_by_canonical_url", "unprocessed_article_ids", "mark_processed",
            "article_ids_dated_in", "StoredPage", "stored_pages", "ReExtraction", "apply_reextractions"]
 
-_WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 # What the extractor calls "too little to be the article" (newsroom.extract.article.MIN_ARTICLE_WORDS).
 MIN_ARTICLE_WORDS = 60
 _CHUNK = 500
-
-
-def normalised_text_hash(text: str | None) -> str | None:
-    """sha256 of the text after NFKC, case-folding and whitespace collapsing:
-    equal for copies that differ only in spacing, case or Unicode form."""
-    if not text:
-        return None
-    norm = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
 def site_outlet(sitename: str | None, url: str) -> str | None:
@@ -84,10 +74,13 @@ def article_row(*, canonical_url: str, url: str, source_id: int | None, origin: 
                 page_published_at: datetime | None = None, sitename: str | None = None,
                 text: str | None = None, extraction_status: str, extraction_reason: str | None = None,
                 language: str | None = None, description: str | None = None,
-                capture_id: int | None = None) -> dict:
+                capture_id: int | None = None, text_hash: str | None = None) -> dict:
     """A new ``articles`` row under the rule: ``title``/``author``/``published_at``/``outlet``
     are what the *source* said (a feed's, or a Reddit post's), ``page_*`` and ``sitename``
-    what the page said. A feed's values win over the page's, the page's over a post's."""
+    what the page said. A feed's values win over the page's, the page's over a post's.
+
+    ``text_hash`` is ``normalised_text_hash(text)`` when the caller has it already (the
+    extraction workers compute it); it is computed here otherwise."""
     from_feed = origin == "feed"
 
     def pick(source_value, page_value):
@@ -107,22 +100,73 @@ def article_row(*, canonical_url: str, url: str, source_id: int | None, origin: 
         "outlet": chosen_outlet, "title": pick(title, page_title), "author": pick(author, page_author),
         "published_at": pick(published_at, page_published_at), "first_seen_at": now,
         "language": language, "sitename": sitename, "description": description, "text": text,
-        "text_hash": normalised_text_hash(text), "word_count": len(text.split()) if text else 0,
+        "text_hash": (text_hash or normalised_text_hash(text)) if text else None, "word_count": len(text.split()) if text else 0,
         "extraction_status": extraction_status, "extraction_reason": extraction_reason,
         "capture_id": capture_id, "updated_at": now,
     }
 
 
+def _insert(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
 def insert_articles(conn: Connection, rows: list[dict]) -> int:
     """Insert rows; a canonical URL already stored is left alone (a concurrent run that stored
     the same page first wins, no duplicate) — :func:`apply_metadata_rule` then upgrades it.
-    Returns how many rows were new."""
+    Returns how many rows were new.
+
+    One executemany of one small cached statement (the driver batches the rows): a
+    multi-row ``VALUES`` statement, as :func:`~newsroom.warehouse.db.upsert` builds, is
+    compiled afresh for every batch size, which cost the ingest's main process more
+    CPU than the insert itself. Rows are inserted in the order given, so ids follow it.
+    """
     if not rows:
         return 0
     first: dict[str, dict] = {}
     for r in rows:  # two candidates of one batch resolving to one canonical page: one row
         first.setdefault(r["canonical_url"], r)
-    return len(upsert(conn, Article, list(first.values()), keys=["canonical_url"], update=[], returning=["id"]))
+    params = [{k: _storable(v) for k, v in r.items()} for r in first.values()]
+    stmt = _insert(conn)(Article.__table__).on_conflict_do_nothing(index_elements=["canonical_url"])
+    # Same column set in every row (article_row builds them); RETURNING counts the new ones.
+    return len(conn.execute(stmt.returning(Article.__table__.c.id), params).all())
+
+
+def store_page_batch(engine: Engine, captures: list[dict], rows: list[dict],
+                     capture_of_row: list[int | None]) -> int:
+    """One transaction for a batch of fetched pages: their ``captures`` rows, then their
+    ``articles`` rows, each article pointing at its page's capture (``capture_of_row[i]`` is
+    the index in ``captures`` of row ``i``'s page, or None). Returns how many articles are new.
+    Together, so a batch is never half stored: no article without its capture, and the reverse."""
+    with engine.begin() as conn:
+        capture_ids = record_page_captures(conn, captures)
+        for row, k in zip(rows, capture_of_row):
+            if k is not None:
+                row["capture_id"] = capture_ids[k]
+        return insert_articles(conn, rows)
+
+
+def record_page_captures(conn: Connection, rows: list[dict]) -> list[int]:
+    """Upsert ``captures`` rows (``kind, url, sha256, path, content_type, status, bytes,
+    fetched_at``) on ``(url, sha256)``, refreshing ``fetched_at``; returns their ids in order.
+
+    The page path's batch writer: one executemany per batch, in the transaction that then
+    inserts the batch's articles (which reference these ids). ``fetched_at`` is the last
+    time these bytes came from that URL: retention (:mod:`newsroom.warehouse.retention`)
+    ages captures by it, so one seen again is fresh.
+    """
+    if not rows:
+        return []
+    table = Capture.__table__
+    stmt = _insert(conn)(table)
+    stmt = stmt.on_conflict_do_update(index_elements=["url", "sha256"], set_={"fetched_at": stmt.excluded.fetched_at})
+    conn.execute(stmt, [{k: _storable(v) for k, v in r.items()} for r in rows])
+    ids = {(u, h): i for u, h, i in conn.execute(
+        select(table.c.url, table.c.sha256, table.c.id).where(table.c.sha256.in_({r["sha256"] for r in rows})))}
+    return [ids[(r["url"], r["sha256"])] for r in rows]
 
 
 def _feed_claims(conn: Connection, ids: list[int]) -> dict[int, list]:
@@ -241,12 +285,6 @@ def article_ids_by_canonical_url(engine: Engine, canonical_urls: Iterable[str]) 
                                         .where(Article.canonical_url.in_(chunk))):
                 out[cu] = aid
     return out
-
-
-def store_new_articles(engine: Engine, rows: list[dict]) -> int:
-    """:func:`insert_articles` in a transaction of its own; returns how many rows were new."""
-    with engine.begin() as conn:
-        return insert_articles(conn, rows)
 
 
 # ---------------------------------------------------------------------------

@@ -96,3 +96,18 @@ def test_duplicates_and_bad_urls(replay_server):
 def test_empty_input():
     with Fetcher(_policy()) as f:
         assert f.get_many([]) == {}
+
+
+def test_on_result_reports_each_page_as_it_arrives_in_the_calling_thread(replay_server):
+    # A slow page first: the fast ones are reported before it, each once, as get_many returns them.
+    replay_server.add("/slow", body=b"slow", delay_s=0.5)
+    replay_server.add("/fast", body=b"fast")
+    urls = [replay_server.url("/slow")] + [replay_server.url(f"/fast?i={i}") for i in range(4)] + ["not a url"]
+    seen: list[tuple[str, object, str]] = []
+    with Fetcher(_policy(per_host=2, concurrency=4)) as f:
+        results = f.get_many(urls, check_robots=False,
+                             on_result=lambda u, r: seen.append((u, r, threading.current_thread().name)))
+    assert sorted(u for u, _, _ in seen) == sorted(urls)
+    assert all(results[u] is r for u, r, _ in seen)
+    assert {name for _, _, name in seen} == {threading.current_thread().name}
+    assert seen[-1][0] == replay_server.url("/slow")  # reported when it came, not in input order
