@@ -268,7 +268,7 @@ def test_backfills_reprocessing_and_assets_on_a_real_scheduler(newsroom_env, tmp
         states = dict(af.query("SELECT task_id, state FROM task_instance WHERE run_id = %s AND map_index = -1",
                                runs[0][0]))
         assert states["plan_sources"] == "failed" and states["summarize"] == "failed", states
-        assert states["enrich"] == "failed" and states["feed_names"] == "upstream_failed", states
+        assert states["enrich"] == "failed" and states["feed_batches"] == "upstream_failed", states
         logs = [p.read_text(errors="replace") for p in (tmp_path / "airflow" / "logs").rglob("*.log")
                 if "dag_id=newsroom_ingest" in str(p) and "task_id=plan_sources" in str(p)]
         assert any("does not backfill" in t and "newsroom_reprocess" in t for t in logs), logs

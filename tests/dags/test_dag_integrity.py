@@ -196,7 +196,7 @@ def test_ingest_has_no_reprocess_mode_and_refuses_backfills(dagbag):
 
     dag = dagbag.dags["newsroom_ingest"]
     assert set(dag.params) == {"force"}
-    assert {t.task_id for t in dag.tasks} == {"plan_sources", "feed_names", "subreddit_names", "ingest_feed",
+    assert {t.task_id for t in dag.tasks} == {"plan_sources", "feed_batches", "subreddit_names", "ingest_feed",
                                               "ingest_subreddit", "enrich", "summarize"}
     assert "newsroom_reprocess" in dag.doc_md
     mod = runpy.run_path(str(DAGS / "newsroom_ingest.py"))
