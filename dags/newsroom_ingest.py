@@ -36,8 +36,8 @@ runs skip sources in backoff; a **manual trigger** (this form) fetches them anyw
 sources the pipeline disabled. The run is red when no source succeeded, or when more than the
 sources file's `health.max_failed_share` of them failed (the summarize log says which).
 Feed tasks take a slot of the `page_fetch` pool (they fetch the entries' article pages);
-`enrich` works on the articles this run stored (first seen since the run's `run_after`),
-never on what other runs left pending.
+`enrich` works on every article not enriched yet: this run's, and any an earlier run left
+pending (a failed enrich, or a text change that cleared `processed_at`).
 
 **No backfills.** The network only has today's feeds, so a backfill run of this DAG
 (Trigger → Backfill, `airflow backfill create`) fails at once, fetching and changing
@@ -170,11 +170,6 @@ def _settings():
     return get_settings()
 
 
-def _run_after(ctx) -> datetime | None:
-    """When the run became due (None only outside a real run): the start of its articles."""
-    return getattr(ctx.get("dag_run"), "run_after", None)
-
-
 def _run_id() -> str:
     return get_current_context()["run_id"]
 
@@ -267,16 +262,17 @@ def newsroom_ingest():
 
     @task(trigger_rule="all_done")
     def enrich() -> dict:
-        """Tags, duplicates and stories for the articles this run stored and not processed yet.
-
-        "This run's" = first seen since the run's ``run_after`` (no earlier run can still be
-        storing: ``max_active_runs=1``), so a rerun of the task redoes the same set."""
+        """Tags, duplicates and stories for every article not enriched yet: this run's, and any
+        an earlier run left pending (its enrich failed, or a later source changed its text,
+        which clears ``processed_at``), so none is stranded. No other ingest run can be storing
+        meanwhile (``max_active_runs=1``; backfills are refused), and a rerun of the task finds
+        only what is still pending."""
         ctx = get_current_context()
         _refuse_backfill(ctx)
         from newsroom.pipeline.process import process_new_articles
 
         with _honest_failures():
-            return process_new_articles(settings=_settings(), first_seen_since=_run_after(ctx))
+            return process_new_articles(settings=_settings())
 
     @task(trigger_rule="all_done", outlets=[ARTICLES_ASSET])
     def summarize(enriched: dict | None = None):

@@ -1,11 +1,12 @@
-"""The ingest DAG's enrich step works on the articles its run stored — those first seen since
-the run became due — and not on every article another run left pending (SQLite and PostgreSQL)."""
+"""The ingest DAG's enrich step leaves no article stranded: it enriches this run's articles and
+any an earlier run left pending — a failed enrich, or a text change (which clears
+``processed_at``) — and a rerun finds nothing more to do (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 UTC = timezone.utc
 
@@ -18,23 +19,25 @@ def _article(n: int, seen: datetime) -> dict:
             "extraction_status": "ok", "origin": "feed", "updated_at": seen}
 
 
-def test_enrich_limited_to_the_run_leaves_older_pending_articles(settings):
+def test_enrich_takes_the_run_s_articles_and_earlier_leftovers(settings):
     from newsroom.pipeline.process import process_new_articles
     from newsroom.warehouse import connect, upsert
     from newsroom.warehouse.schema import Article
 
-    run_after = datetime(2026, 4, 9, 11, tzinfo=UTC)
     engine = connect(settings.resolved_warehouse_url)
+    earlier, now = datetime(2026, 4, 9, 9, tzinfo=UTC), datetime(2026, 4, 9, 11, tzinfo=UTC)
     with engine.begin() as c:
-        upsert(c, Article, [_article(1, datetime(2026, 4, 9, 9, tzinfo=UTC)),  # an earlier run's leftover
-                            _article(2, run_after), _article(3, datetime(2026, 4, 9, 11, 5, tzinfo=UTC))],
-               keys=["canonical_url"])
-    counts = process_new_articles(settings=settings, engine=engine, first_seen_since=run_after)
-    assert counts["articles"] == 2
+        upsert(c, Article, [_article(1, earlier), _article(2, now), _article(3, now)], keys=["canonical_url"])
+    # Article 1 is an earlier run's leftover (that run's enrich failed): still pending.
+    assert process_new_articles(settings=settings, engine=engine)["articles"] == 3
     with engine.connect() as c:
-        processed = {r.url.rsplit("/", 1)[-1]: r.processed_at is not None for r in c.execute(select(Article))}
-    assert processed == {"1": False, "2": True, "3": True}
-    # Rerunning the run's enrich (a retry, a cleared task) finds nothing left to do.
-    assert process_new_articles(settings=settings, engine=engine, first_seen_since=run_after).get("articles", 0) == 0
-    # Without a bound (the CLI), every pending article is processed.
+        assert all(r.processed_at is not None for r in c.execute(select(Article)))
+    # A rerun (a retry, a cleared task) finds nothing left to do.
+    assert process_new_articles(settings=settings, engine=engine).get("articles", 0) == 0
+    # A later source replaced article 1's text (processed_at cleared): the next run enriches it,
+    # although it was first seen long before that run.
+    with engine.begin() as c:
+        c.execute(update(Article).where(Article.url.endswith("/1")).values(processed_at=None))
     assert process_new_articles(settings=settings, engine=engine)["articles"] == 1
+    with engine.connect() as c:
+        assert all(r.processed_at is not None for r in c.execute(select(Article)))

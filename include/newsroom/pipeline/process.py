@@ -9,7 +9,6 @@ entities as evidence), then duplicates and stories, then the story-level tags.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from newsroom.warehouse import Warehouse, open_warehouse
 from newsroom.warehouse.articles import mark_processed, unprocessed_article_ids
@@ -18,18 +17,17 @@ from newsroom.warehouse.stories import stories_of
 BATCH = 500
 
 
-def pending_article_ids(engine: Warehouse, limit: int = BATCH, first_seen_since: datetime | None = None) -> list[int]:
+def pending_article_ids(engine: Warehouse, limit: int = BATCH) -> list[int]:
     """The next batch of articles not yet enriched (``articles.processed_at`` unset)."""
-    return unprocessed_article_ids(engine, limit, first_seen_since=first_seen_since)
+    return unprocessed_article_ids(engine, limit)
 
 
-def process_new_articles(*, settings, engine: Warehouse | None = None, max_batches: int = 1000,
-                         first_seen_since: datetime | None = None) -> dict:
+def process_new_articles(*, settings, engine: Warehouse | None = None, max_batches: int = 1000) -> dict:
     """Tag, deduplicate and cluster every unprocessed article; returns summed counts.
 
-    ``first_seen_since`` limits the work to articles first stored at or after that instant:
-    an ingest run passes its own start (``run_after``), so it enriches the articles it
-    stored and not every article some other run left pending."""
+    Every pending article, not only the calling run's: one left by a failed enrich, or whose
+    text a later source replaced (which clears ``processed_at``), would otherwise never be
+    enriched."""
     from newsroom.config.entities import load_entities
     from newsroom.entities import aggregate_story_entities, tag_articles
     from newsroom.pipeline.stories import process_articles
@@ -38,7 +36,7 @@ def process_new_articles(*, settings, engine: Warehouse | None = None, max_batch
     entities = load_entities(settings.entities)
     totals: Counter[str] = Counter()
     for _ in range(max_batches):
-        ids = pending_article_ids(engine, first_seen_since=first_seen_since)
+        ids = pending_article_ids(engine)
         if not ids:
             break
         for k, v in tag_articles(engine, ids, entities).items():

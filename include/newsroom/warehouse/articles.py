@@ -291,15 +291,12 @@ def article_ids_by_canonical_url(engine: Engine, canonical_urls: Iterable[str]) 
 # the enrichment queue (``processed_at``) and reprocessing reads/writes
 # ---------------------------------------------------------------------------
 
-def unprocessed_article_ids(engine: Engine, limit: int, *, first_seen_since: datetime | None = None) -> list[int]:
+def unprocessed_article_ids(engine: Engine, limit: int) -> list[int]:
     """The first ``limit`` articles (by id) not yet enriched (``processed_at`` unset):
-    the one "processed" marker of the pipeline (new text resets it, see :func:`apply_metadata_rule`).
-    ``first_seen_since`` keeps only articles first stored at or after that instant (a run's own)."""
-    query = select(Article.id).where(Article.processed_at.is_(None))
-    if first_seen_since is not None:
-        query = query.where(Article.first_seen_at >= first_seen_since)
+    the one "processed" marker of the pipeline (new text resets it, see :func:`apply_metadata_rule`)."""
     with engine.connect() as conn:
-        return list(conn.execute(query.order_by(Article.id).limit(limit)).scalars())
+        return list(conn.execute(
+            select(Article.id).where(Article.processed_at.is_(None)).order_by(Article.id).limit(limit)).scalars())
 
 
 def mark_processed(engine: Engine, article_ids: list[int]) -> None:
