@@ -118,7 +118,12 @@ def exit_with_parent(parent_pid: int) -> None:
     owner: a pidfd (readable when that process exits, immune to pid reuse) where the kernel
     has one, else a poll of the pid. When the workers go, the forkserver sees EOF and exits.
     """
+    import gc
     import select
+
+    # The worker inherits every module object the forkserver imported (trafilatura, lxml,
+    # htmldate, …): frozen, the cyclic collector stops walking them on every full collection.
+    gc.freeze()
 
     def watch() -> None:
         try:
