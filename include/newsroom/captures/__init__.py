@@ -103,8 +103,11 @@ class CaptureStore:
             p = Path(full)
             if not p.exists():  # a rerun's page is not compressed again
                 data = _gzip(body)
-                p.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+                try:
+                    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+                except FileNotFoundError:  # the bucket's first page: mkdir once, not per page
+                    p.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
                 try:
                     with os.fdopen(fd, "wb") as fh:
                         fh.write(data)

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from newsroom.extract.fingerprint import normalised_text_hash  # pure: computed in the extraction workers too
-from newsroom.warehouse.db import _storable
+from newsroom.warehouse.db import _storable, insert_ignore
 from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, Source, utcnow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 
@@ -129,10 +129,8 @@ def insert_articles(conn: Connection, rows: list[dict]) -> int:
     first: dict[str, dict] = {}
     for r in rows:  # two candidates of one batch resolving to one canonical page: one row
         first.setdefault(r["canonical_url"], r)
-    params = [{k: _storable(v) for k, v in r.items()} for r in first.values()]
-    stmt = _insert(conn)(Article.__table__).on_conflict_do_nothing(index_elements=["canonical_url"])
     # Same column set in every row (article_row builds them); RETURNING counts the new ones.
-    return len(conn.execute(stmt.returning(Article.__table__.c.id), params).all())
+    return len(insert_ignore(conn, Article, list(first.values()), keys=["canonical_url"], returning="id"))
 
 
 def store_page_batch(engine: Engine, captures: list[dict], rows: list[dict],
@@ -215,6 +213,18 @@ def _feed_text(claims) -> tuple[str | None, int]:
     return None, 0
 
 
+def _words_up_to(text: str | None, limit: int) -> int:
+    """How many words ``text`` has, counting no further than ``limit``: the rule only asks
+    whether a page is shorter than that, and counting a whole article's words for every
+    linked entry was most of the linking step's CPU."""
+    n = 0
+    for _ in _WORD.finditer(text or ""):
+        n += 1
+        if n >= limit:
+            break
+    return n
+
+
 def _decide(a, feeds: list, posts: list) -> dict:
     """The changes the rule makes to article row ``a`` given its feed and post claims."""
     values: dict = {}
@@ -226,7 +236,7 @@ def _decide(a, feeds: list, posts: list) -> dict:
                 values[field] = v
         values.update(outlet=best.outlet or site_outlet(a.sitename, a.canonical_url), url=best.url or a.url,
                       source_id=best.source_id, origin="feed")
-        status, words = a.extraction_status, len(_WORD.findall(a.text or ""))
+        status, words = a.extraction_status, _words_up_to(a.text, MIN_ARTICLE_WORDS)
         if status == "feed_content":  # the first feed by name with content, not whichever came first
             text, _ = _feed_text(feeds)
             if text and text != a.text:

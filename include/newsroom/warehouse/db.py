@@ -184,6 +184,31 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def insert_ignore(conn: Connection, table: Table | Any, rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
+                  returning: str | None = None) -> list[Any]:
+    """INSERT rows, leaving alone those whose ``keys`` already exist (first writer wins).
+
+    One executemany of one small statement, compiled once and cached: unlike
+    :func:`upsert`'s multi-row ``VALUES`` (compiled afresh for every batch size),
+    its cost is the rows', not SQLAlchemy's. Every row must have the same columns.
+    With ``returning`` (a column name), gives that column of the rows actually
+    inserted: the database's own answer to "which were new" (in no promised order).
+    """
+    table = getattr(table, "__table__", table)
+    if not rows:
+        return []
+    params = [{k: _storable(v) for k, v in r.items()} for r in rows]
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if returning is None:
+        conn.execute(stmt, params)
+        return []
+    return list(conn.execute(stmt.returning(table.c[returning]), params).scalars())
+
+
 def upsert(
     conn: Connection,
     table: Table | Any,
