@@ -114,3 +114,21 @@ def test_url_change_resets_fetch_state(warehouse):
     with warehouse.connect() as c:
         s = c.execute(select(Source)).one()
     assert s.url == "https://b.example/feed" and s.etag is None and s.consecutive_failures == 0
+
+
+def test_the_feeds_author_wins_and_the_page_byline_fills_in(replay_server, settings, warehouse):
+    # Entry 0 names its author in the feed (the page's byline search is skipped, the feed's
+    # name is kept); entry 1 names none (the byline in the page's body is found and stored).
+    base = replay_server.base_url
+    items = ("<item><title>A</title><link>{b}/a/0</link><guid>{b}/a/0</guid><author>ed@x.example (Eda Feed)</author>"
+             "</item><item><title>B</title><link>{b}/a/1</link><guid>{b}/a/1</guid></item>").format(b=base)
+    replay_server.add("/feed.xml", RSS.format(base=base, items=items), content_type="application/rss+xml")
+    for i in range(2):
+        html = _page(f"Story {i}").replace("<article>", '<article><p class="byline">By Paul Page</p>')
+        replay_server.add(f"/a/{i}", html, content_type="text/html")
+    src = _sources(replay_server.url("/feed.xml"))
+    ingest_feed("local", settings=settings, sources=src, run_id="r1", engine=warehouse)
+    with warehouse.connect() as c:
+        authors = dict(c.execute(select(Article.url, Article.author)).all())
+    assert authors[f"{base}/a/1"] == "Paul Page"
+    assert authors[f"{base}/a/0"] not in (None, "Paul Page") and "Eda Feed" in authors[f"{base}/a/0"]

@@ -32,7 +32,6 @@ from htmldate import find_date
 from trafilatura.metadata import (
     META_URL,
     examine_meta,
-    extract_author,
     extract_meta_json,
     extract_sitename,
     extract_title,
@@ -42,7 +41,7 @@ from trafilatura.settings import Document, set_date_params
 
 from newsroom.extract.sniff import looks_binary, strip_control_bytes
 from newsroom.extract.text import html_to_text
-from newsroom.extract.trafilatura_adapter import page_text, parse_html
+from newsroom.extract.trafilatura_adapter import page_author_in_place, page_text, parse_html
 from newsroom.records import Extraction
 
 log = logging.getLogger(__name__)
@@ -95,7 +94,11 @@ def _page_metadata(tree, url: str, need_date: bool = True) -> Document:
 
     Same steps and order (meta tags, JSON-LD, title, author, canonical URL,
     htmldate, sitename), minus categories, tags and licence, which cost about
-    a third of metadata time on the benchmark pages and are not stored.
+    a third of metadata time on the benchmark pages and are not stored — except
+    the author search in the page body when the meta tags and JSON-LD named none:
+    it prunes the tree, so trafilatura runs it on a deep copy; here it runs last,
+    on the tree itself, once nothing else reads it (``page_author_in_place``). No later
+    step reads the author, so the result is the same, without one copy of the tree.
     """
     meta = examine_meta(tree)
     if meta.author and " " not in meta.author:
@@ -106,8 +109,6 @@ def _page_metadata(tree, url: str, need_date: bool = True) -> Document:
         log.debug("JSON-LD metadata failed on %s: %r", url, exc)
     if not meta.title:
         meta.title = extract_title(tree)
-    if not meta.author:
-        meta.author = extract_author(tree)
     if not meta.url:
         meta.url = extract_url(tree, url)
     # htmldate is the costliest metadata step; skip it when the source already dated the entry.
@@ -189,7 +190,7 @@ def _words(text: str | None) -> int:
     return len(_WORD.findall(text or ""))
 
 
-def _with_metadata(result: Extraction, doc, tree, url: str) -> Extraction:
+def _with_metadata(result: Extraction, doc, tree, url: str, need_author: bool = True) -> Extraction:
     if doc is not None:
         result.title = doc.title or None
         result.author = doc.author or None
@@ -203,21 +204,24 @@ def _with_metadata(result: Extraction, doc, tree, url: str) -> Extraction:
     else:
         result.canonical_url = _relative_canonical(tree, url)
     result.language = _language(tree)
+    if need_author and doc is not None and not doc.author and tree is not None:
+        result.author = page_author_in_place(tree)  # last: it prunes the tree
     return result
 
 
-def _without_page(url: str, reason: str, feed_fallback: str | None, doc=None, tree=None) -> Extraction:
+def _without_page(url: str, reason: str, feed_fallback: str | None, doc=None, tree=None,
+                  need_author: bool = True) -> Extraction:
     """The page is unusable: the feed's own content if it has any, else a recorded failure."""
     text = html_to_text(feed_fallback) if feed_fallback else ""
     if text.strip():
         result = Extraction(url=url, status="feed_content", reason=reason, text=text)
     else:
         result = Extraction(url=url, status="failed", reason=reason)
-    return _with_metadata(result, doc, tree, url)
+    return _with_metadata(result, doc, tree, url, need_author)
 
 
 def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool = True,
-             page_metadata: bool = True) -> Extraction:
+             page_metadata: bool = True, need_author: bool = True) -> Extraction:
     if not html or not html.strip():
         return _without_page(url, "empty_body", feed_fallback)
     if looks_binary(html):  # a real signature (PNG, PDF, …), not a stray NUL
@@ -229,7 +233,7 @@ def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool =
     meta = _page_metadata(tree, url, need_date) if page_metadata else None
     text = _text(tree, url)
     if not text:
-        return _without_page(url, "no_text_extracted", feed_fallback, meta, tree)
+        return _without_page(url, "no_text_extracted", feed_fallback, meta, tree, need_author)
     doc = meta
     if feed_fallback:
         words = _words(text)
@@ -238,12 +242,12 @@ def _extract(html: bytes, url: str, feed_fallback: str | None, need_date: bool =
             return _with_metadata(
                 Extraction(url=url, status="feed_content", reason=f"page_text_too_short: {words} words",
                            text=fallback),
-                doc, tree, url)
-    return _with_metadata(Extraction(url=url, status="ok", text=text), doc, tree, url)
+                doc, tree, url, need_author)
+    return _with_metadata(Extraction(url=url, status="ok", text=text), doc, tree, url, need_author)
 
 
 def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None,
-                    need_date: bool = True, page_metadata: bool = True) -> Extraction:
+                    need_date: bool = True, page_metadata: bool = True, need_author: bool = True) -> Extraction:
     """Extract the article in ``html`` (the page's raw bytes) fetched from ``url``.
 
     ``feed_fallback`` is the HTML the feed itself carried for this entry
@@ -252,10 +256,12 @@ def extract_article(html: bytes, url: str, *, feed_fallback: str | None = None,
     when the feed already gave the entry's date; ``page_metadata=False`` skips
     the page's metadata (title, author, date, sitename, description) altogether
     when the source already told them — language and canonical URL are still
-    read, from the parsed tree. Never raises.
+    read, from the parsed tree. ``need_author=False`` (the feed named the author)
+    skips the search for a byline in the page's body, the costliest metadata step
+    left; the author the page's meta tags and JSON-LD give is still read. Never raises.
     """
     try:
-        return _extract(html, url, feed_fallback, need_date, page_metadata)
+        return _extract(html, url, feed_fallback, need_date, page_metadata, need_author)
     except Exception as exc:  # a crash in the extractor is one failed page, not a failed batch
         log.warning("extractor error on %s: %r", url, exc)
         reason = f"extractor_error: {type(exc).__name__}: {exc}"[:500]

@@ -44,6 +44,7 @@ class FetchedPage:
     feed_fallback: str | None = None
     need_date: bool = True  # False when the source already dated the entry
     page_metadata: bool = True
+    need_author: bool = True  # False when the source already named the author
 
 
 class PageExtraction(Extraction):
@@ -69,5 +70,5 @@ def extract_fetched(page: FetchedPage) -> PageExtraction:
     """The worker's whole job for one fetched page (never raises on bad input)."""
     html = html_as_utf8(page.body, page.content_type)
     ex = extract_article(html, page.url, feed_fallback=page.feed_fallback, need_date=page.need_date,
-                         page_metadata=page.page_metadata)
+                         page_metadata=page.page_metadata, need_author=page.need_author)
     return finish(ex, page.url)

@@ -16,21 +16,27 @@ The helpers used here (``decode_file``, ``is_dubious_html``,
 module is pinned to the version it was checked against:
 tests/unit/extract/test_trafilatura_adapter.py fails on any other version and
 checks that :func:`parse_html` gives the same text as ``load_html`` on the
-shared corpus pages.
+shared corpus pages, and that :func:`page_author_in_place` finds the author
+``extract_author`` finds there.
 """
 
 from __future__ import annotations
 
 import logging
+from html import unescape
 
 import trafilatura
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, fromstring
-from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
+from trafilatura.htmlprocessing import prune_unwanted_nodes
+from trafilatura.json_metadata import normalize_authors
+from trafilatura.metadata import extract_metainfo
+from trafilatura.utils import decode_file, is_dubious_html, line_processing, repair_faulty_html
+from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHECKED_VERSION", "parse_html", "page_text"]
+__all__ = ["CHECKED_VERSION", "page_author_in_place", "parse_html", "page_text"]
 
 # The trafilatura release whose load_html this module mirrors (see the contract test).
 CHECKED_VERSION = "2.3.1"
@@ -80,3 +86,19 @@ def page_text(tree: HtmlElement, url: str, *, fast: bool) -> str:
     """
     return (trafilatura.extract(tree, url=url, include_comments=False, fast=fast) or "").strip()
 
+
+
+def page_author_in_place(tree: HtmlElement) -> str | None:
+    """``trafilatura.metadata.extract_author(tree)``, trimmed as ``Document.clean_and_trim``
+    trims it, but on ``tree`` itself instead of a deep copy: the author search first
+    prunes comment sections, dates and figures, which is why trafilatura copies the tree
+    (a third of a millisecond per page). The caller calls it last, when nothing else
+    will read the tree."""
+    author = extract_metainfo(prune_unwanted_nodes(tree, AUTHOR_DISCARD_XPATHS), AUTHOR_XPATHS, len_limit=120)
+    if author:
+        author = normalize_authors(None, author)
+    if not author:
+        return None
+    if len(author) > 10000:
+        author = author[:9999] + "…"
+    return line_processing(unescape(author)) or None

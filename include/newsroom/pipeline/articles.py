@@ -112,11 +112,14 @@ def _fetched(c: ArticleCandidate, res: FetchResult | None, settings) -> _Fetched
     if res is not None and res.ok and res.body and res.content_type in HTML_TYPES:
         # The page's metadata is always read: its site name names the outlet when no feed does,
         # and a Reddit post's title and time only count when page and feed have none. Only the
-        # date search (htmldate, the costly step) is skipped when a feed dated the entry.
-        # The declared charset (HTTP, <meta>) decides; the worker decodes the page by it.
+        # date search (htmldate, the costly step) is skipped when a feed dated the entry, and
+        # the byline search in the page's body when a feed named the author (a feed's values
+        # win over the page's: article_row). The declared charset (HTTP, <meta>) decides; the
+        # worker decodes the page by it.
+        from_feed = c.origin == "feed"
         f.task = FetchedPage(url=res.final_url or c.url, body=res.body, content_type=res.headers.get("content-type"),
-                             feed_fallback=c.feed_content, need_date=c.published_at is None or c.origin != "feed",
-                             page_metadata=True)
+                             feed_fallback=c.feed_content, need_date=c.published_at is None or not from_feed,
+                             page_metadata=True, need_author=not (from_feed and c.author))
     elif not settings.host_allowed(c.url):
         f.reason = "host_not_allowed"
     else:

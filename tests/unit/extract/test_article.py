@@ -101,6 +101,21 @@ def test_metadata_fields():
     assert "All rights reserved" not in ex.text
 
 
+def test_byline_search_in_the_body_only_when_the_source_named_no_author():
+    def page(head=""):
+        html = article_page(head=head).decode()
+        return html.replace("<main><article>", '<main><article><p class="byline">By Ann Lee-Smith</p>').encode()
+
+    found = extract_article(page(), URL)
+    assert found.author == "Ann Lee-Smith"
+    skipped = extract_article(page(), URL, need_author=False)  # the feed named the author
+    assert skipped.author is None
+    # the rest of the record is the same: the search runs last, after text and metadata
+    assert skipped.model_dump(exclude={"author"}) == found.model_dump(exclude={"author"})
+    # the meta tags' author costs nothing and is still read
+    assert extract_article(page('<meta name="author" content="Jane Doe">'), URL, need_author=False).author == "Jane Doe"
+
+
 def test_canonical_from_og_url_and_absolute_link():
     ex = extract_article(article_page(head='<meta property="og:url" content="https://daily.example/og">'), URL)
     assert ex.canonical_url == "https://daily.example/og"

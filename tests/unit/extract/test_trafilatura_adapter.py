@@ -11,7 +11,7 @@ import pytest
 import trafilatura
 from trafilatura import load_html
 
-from newsroom.extract.trafilatura_adapter import CHECKED_VERSION, page_text, parse_html
+from newsroom.extract.trafilatura_adapter import CHECKED_VERSION, page_author_in_place, page_text, parse_html
 
 
 def test_pinned_to_the_checked_trafilatura_release():
@@ -47,6 +47,24 @@ def test_same_text_as_trafilatura_extract(corpus):
             assert page_text(tree, url, fast=fast) == expected, url
             # extract() worked on a copy: the caller's tree still serves the metadata.
             assert lxml.html.tostring(tree) == lxml.html.tostring(load_html(html)), url
+
+
+def test_author_in_place_is_trafilaturas_author_on_every_corpus_page(corpus):
+    from trafilatura.metadata import extract_author
+    from trafilatura.settings import Document
+
+    found = 0
+    for url, html in _pages(corpus):
+        tree = parse_html(html)
+        if tree is None:
+            continue
+        doc = Document()
+        doc.author = extract_author(parse_html(html))  # on a copy, as trafilatura runs it
+        doc.clean_and_trim()
+        ours = page_author_in_place(tree)
+        assert ours == (doc.author or None), url
+        found += ours is not None
+    assert found > 10  # the body search does find authors on this corpus
 
 
 @pytest.mark.parametrize("body", [
