@@ -8,12 +8,13 @@ text back from the ``articles`` table, keyed by page id.
 
 The run's warehouse and captures go to a fresh folder under ``scratch``: by
 default ``data/benchmark-scratch/`` of the project, beside where ``make run``
-keeps them (``NEWSROOM_DATA_DIR`` is ``data/``), not the system's temporary
-folder. On the machines this was measured on, creating a file or folder in
-``/tmp`` cost 0.3–0.95 ms of kernel time against 0.02–0.12 ms in the project's
-folders (same ext4 disk; ``file_create_ms`` measures it), and the path creates
-two per page (a capture's bucket and its temporary file), so a ``/tmp`` scratch
-charged the whole path ~1–2 ms per article that its users do not pay.
+keeps them (``NEWSROOM_DATA_DIR`` is ``data/``). The path creates a file per
+page (the capture, written to a temporary name and renamed) and, in a fresh
+store, a folder per new bucket; on the VMs this was measured on, creating an
+inode cost anywhere from 0.02 to 0.95 ms of kernel CPU, varying from one second
+to the next whatever the folder (``file_create_ms`` measures it; the throughput
+benchmark prints it). That is the whole path's largest source of run-to-run
+spread: the baseline creates no files.
 """
 
 from __future__ import annotations
