@@ -87,7 +87,6 @@ def page_text(tree: HtmlElement, url: str, *, fast: bool) -> str:
     return (trafilatura.extract(tree, url=url, include_comments=False, fast=fast) or "").strip()
 
 
-
 def page_author_in_place(tree: HtmlElement) -> str | None:
     """``trafilatura.metadata.extract_author(tree)``, trimmed as ``Document.clean_and_trim``
     trims it, but on ``tree`` itself instead of a deep copy: the author search first

@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, and_, func, select, update
 
 from newsroom.extract.fingerprint import normalised_text_hash  # pure: computed in the extraction workers too
-from newsroom.warehouse.db import _storable, insert_ignore
+from newsroom.warehouse.db import _storable, dialect_insert, insert_ignore
 from newsroom.warehouse.schema import Article, Capture, FeedEntryRow, Source, utcnow
 from newsroom.warehouse.schema.reddit import RedditPost as PostRow
 
@@ -106,14 +106,6 @@ def article_row(*, canonical_url: str, url: str, source_id: int | None, origin: 
     }
 
 
-def _insert(conn: Connection):
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def insert_articles(conn: Connection, rows: list[dict]) -> int:
     """Insert rows; a canonical URL already stored is left alone (a concurrent run that stored
     the same page first wins, no duplicate) — :func:`apply_metadata_rule` then upgrades it.
@@ -159,7 +151,7 @@ def record_page_captures(conn: Connection, rows: list[dict]) -> list[int]:
     if not rows:
         return []
     table = Capture.__table__
-    stmt = _insert(conn)(table)
+    stmt = dialect_insert(conn)(table)
     stmt = stmt.on_conflict_do_update(index_elements=["url", "sha256"], set_={"fetched_at": stmt.excluded.fetched_at})
     conn.execute(stmt, [{k: _storable(v) for k, v in r.items()} for r in rows])
     ids = {(u, h): i for u, h, i in conn.execute(

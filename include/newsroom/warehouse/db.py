@@ -184,6 +184,17 @@ def _storable(value: Any) -> Any:
     return value
 
 
+def dialect_insert(conn: Connection):
+    """The dialect's ``insert`` construct (PostgreSQL's or SQLite's), the one with ``ON CONFLICT``."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover
+        raise NotImplementedError(f"ON CONFLICT inserts not supported on {conn.dialect.name}")
+    return insert
+
+
 def insert_ignore(conn: Connection, table: Table | Any, rows: Sequence[Mapping[str, Any]], keys: Sequence[str],
                   returning: str | None = None) -> list[Any]:
     """INSERT rows, leaving alone those whose ``keys`` already exist (first writer wins).
@@ -198,11 +209,7 @@ def insert_ignore(conn: Connection, table: Table | Any, rows: Sequence[Mapping[s
     if not rows:
         return []
     params = [{k: _storable(v) for k, v in r.items()} for r in rows]
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    stmt = dialect_insert(conn)(table).on_conflict_do_nothing(index_elements=list(keys))
     if returning is None:
         conn.execute(stmt, params)
         return []
@@ -228,13 +235,7 @@ def upsert(
     rows = [{k: _storable(v) for k, v in r.items()} for r in rows]
     if not rows:
         return []
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover
-        raise NotImplementedError(f"upsert not supported on {dialect}")
+    insert = dialect_insert(conn)
     cols = list(rows[0].keys())
     if update is None:
         update = [c for c in cols if c not in keys]
