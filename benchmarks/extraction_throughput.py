@@ -13,6 +13,9 @@ ms/article" is what the row costs the machine. Cases:
 
 * ``baseline`` — ``trafilatura.extract(bytes)`` with defaults, one page after
   another on one core, warm (a first pass over the pages, then the timed pass);
+  trafilatura as shipped: the product's XPath matchers
+  (``newsroom.extract.xpath_speedups``, installed when newsroom's extraction
+  code is imported) are taken out of this process first;
 * ``article`` — ``extract_article`` on one core, page metadata read (a source
   that gave no title or date);
 * ``article_feed`` — ``extract_article`` on one core as the whole path calls it
@@ -138,6 +141,14 @@ def run_case(case: str, corpus: Path, limit: int | None, workers: int, scratch: 
     out: dict = {"case": case, "n": len(pages)}
     if case == "baseline":
         import trafilatura
+
+        from newsroom.extract import xpath_speedups
+
+        # trafilatura as shipped: the corpus loader imported newsroom's extractor, which
+        # installed its XPath matchers (xpath_speedups); they are the product's, not the baseline's.
+        xpath_speedups.uninstall()
+        if xpath_speedups.installed():
+            raise SystemExit("baseline: trafilatura's own XPath expressions could not be restored")
 
         def go():
             return [trafilatura.extract(h) for _, h in htmls]

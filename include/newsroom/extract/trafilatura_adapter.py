@@ -18,6 +18,10 @@ tests/unit/extract/test_trafilatura_adapter.py fails on any other version and
 checks that :func:`parse_html` gives the same text as ``load_html`` on the
 shared corpus pages, and that :func:`page_author_in_place` finds the author
 ``extract_author`` finds there.
+
+Importing this module also installs :mod:`newsroom.extract.xpath_speedups`
+(Python matchers for trafilatura's five costliest XPath expressions, same
+elements selected), so every extraction in the process runs with them.
 """
 
 from __future__ import annotations
@@ -34,7 +38,14 @@ from trafilatura.metadata import extract_metainfo
 from trafilatura.utils import decode_file, is_dubious_html, line_processing, repair_faulty_html
 from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
 
+from newsroom.extract import xpath_speedups
+
 log = logging.getLogger(__name__)
+
+# trafilatura's costliest XPath expressions, as Python matchers selecting the same elements
+# (newsroom.extract.xpath_speedups): installed for the whole process, as soon as extraction
+# code is imported — the extraction workers' forkserver imports it before it forks them.
+SPEEDUPS = xpath_speedups.install()
 
 __all__ = ["CHECKED_VERSION", "page_author_in_place", "parse_html", "page_text"]
 
