@@ -208,3 +208,14 @@ def test_extraction_output_is_the_same_with_and_without_them(corpus):
         without = [(extract_article(h, u).model_dump(), trafilatura.extract(h)) for u, h in pages]
     assert with_them == without
     assert sum(1 for ex, _ in with_them if ex["status"] == "ok") > 50
+
+
+def test_the_extraction_workers_run_with_them():
+    # The workers fork from a forkserver that preloads the extractor, so they have them too.
+    from newsroom.extract import pool
+
+    try:
+        assert pool.warm_pool(2)
+        assert pool._POOL.get(2).submit(S.installed).result(timeout=120) == NAMES
+    finally:
+        pool.shutdown_pool()
