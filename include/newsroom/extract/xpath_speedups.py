@@ -284,7 +284,10 @@ class _Matcher:
     def __init__(self, speedup: Speedup, path: str) -> None:
         self.fn, self.path, self.speedup = speedup.matcher, path, speedup
 
-    def __call__(self, tree, **_kw) -> list:
+    def __call__(self, tree, **variables) -> list:
+        if variables or not isinstance(tree, etree._Element):
+            # A document (_ElementTree) or XPath variables: what only the XPath itself handles.
+            return self.speedup.original(tree, **variables)
         return self.fn(tree)
 
     def __repr__(self) -> str:

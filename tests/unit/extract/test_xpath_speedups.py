@@ -219,3 +219,14 @@ def test_the_extraction_workers_run_with_them():
         assert pool._POOL.get(2).submit(S.installed).result(timeout=120) == NAMES
     finally:
         pool.shutdown_pool()
+
+
+def test_a_document_rather_than_an_element_goes_to_the_librarys_xpath():
+    from trafilatura import xpaths
+
+    tree = parse_html(b'<html><body><div id="comments"><p>c</p></div></body></html>')
+    matcher = xpaths.REMOVE_COMMENTS_AND_LISTS_XPATH[0]
+    assert isinstance(matcher, S._Matcher)
+    found = matcher(tree.getroottree())
+    assert [el.get("id") for el in found] == ["comments"]
+    assert [el.get("id") for el in matcher(tree)] == ["comments"]
