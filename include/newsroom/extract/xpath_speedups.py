@@ -56,17 +56,21 @@ _ELEMENTS = etree.Element  # as an iter() filter: elements only (no comments, PI
 
 def _first(el, names: tuple[str, str]) -> str:
     """The string value of the union ``@a|@b``: the first of the two attributes as written, else ''."""
-    a, b = el.get(names[0]), el.get(names[1])
-    if a is None:
-        return b or ""
-    if b is None:
-        return a
+    return _pick(el, names[0], el.get(names[0]), names[1], el.get(names[1]))
+
+
+def _pick(el, a: str, av: str | None, b: str, bv: str | None) -> str:
+    """:func:`_first` with both values already read (``av`` is ``el.get(a)``, ``bv`` ``el.get(b)``)."""
+    if av is None:
+        return bv or ""
+    if bv is None:
+        return av
     for key in el.keys():  # both present: document order is the order in the tag
-        if key == names[0]:
-            return a
-        if key == names[1]:
-            return b
-    return a
+        if key == a:
+            return av
+        if key == b:
+            return bv
+    return av
 
 
 # --- RAW_TREE_PRUNE_XPATH[0] ------------------------------------------------------------
@@ -169,15 +173,18 @@ _HIDDEN = re.compile("hidden")
 def overall_discard_hidden(tree) -> list:
     out = []
     for el in tree.iterdescendants(_ELEMENTS):
-        if not el.attrib:  # every test below needs an attribute (XPath: an absent one is '')
+        cls, ident, style = el.get("class"), el.get("id"), el.get("style")
+        if cls is None and ident is None and style is None:
+            # Only @aria-hidden is left to test (an absent attribute is '', which matches nothing).
+            if el.get("aria-hidden") == "true":
+                out.append(el)
             continue
-        cls, style = el.get("class"), (el.get("style") or "")
         if (cls == "comments-title"
-                or _first(el, ("id", "class")).startswith("reply-")
-                or _HIDDEN.search(_first(el, ("id", "style")))
-                or "display:none" in style or "display: none" in style
-                or _H_ID.search((el.get("id") or ""))
-                or _H_CLASS.search((cls or ""))
+                or _pick(el, "id", ident, "class", cls).startswith("reply-")
+                or _HIDDEN.search(_pick(el, "id", ident, "style", style))
+                or (style and ("display:none" in style or "display: none" in style))
+                or (ident and _H_ID.search(ident))
+                or (cls and _H_CLASS.search(cls))
                 or el.get("aria-hidden") == "true"):
             out.append(el)
     return out
@@ -225,11 +232,17 @@ _BC_CONSENT = re.compile(_CONSENT, re.I)
 
 def basic_clean(tree) -> list:
     out = []
+    search = _BC_CONSENT.search
     for el in tree.iterdescendants(_ELEMENTS):
         tag = el.tag
-        if (tag in _BC_TAGS
-                or (tag == "div" and "footer" in _first(el, ("class", "id")))
-                or _BC_CONSENT.search((el.get("class") or "")) or _BC_CONSENT.search((el.get("id") or ""))):
+        if tag in _BC_TAGS:
+            out.append(el)
+            continue
+        cls, ident = el.get("class"), el.get("id")
+        if cls is None and ident is None:
+            continue  # the other tests read one of the two; an absent one is '', which matches nothing
+        if ((tag == "div" and "footer" in _pick(el, "class", cls, "id", ident))
+                or (cls and search(cls)) or (ident and search(ident))):
             out.append(el)
     return out
 
