@@ -358,3 +358,62 @@ def test_a_failing_listing_fails_the_subreddit_and_stores_nothing_partial(rr, re
                            sources=sources_for(replay_server, both), engine=warehouse)
     assert out["status"] == "failed" and out["reason"]
     assert count(warehouse, RedditPost) == 0
+
+
+def test_link_posts_past_the_cap_are_taken_by_later_runs_after_leaving_the_listing(rr, replay_server, corpus,
+                                                                                   settings, warehouse):
+    """The stranded-post case: with the cap at 2 and five link posts listed, the three past
+    the cap must become articles on later runs even though a busy subreddit has pushed them
+    off ``hot`` by then. Oldest first, each page fetched once, none linked twice; a link to a
+    host that is not allowed never takes a place in the queue."""
+    popular = json.loads((corpus / "reddit/listings/r_popular_hot_2026-04-13.json").read_bytes())
+    template = next(c for c in popular["data"]["children"] if c["data"]["domain"] == "newrepublic.com")
+    truth = json.loads((corpus / "extraction/ground-truth.json").read_bytes())
+    pages = sorted(truth)[:5]
+    base_time = template["data"]["created_utc"]
+
+    def link_post(i: int, url: str) -> dict:
+        post = json.loads(json.dumps(template))
+        post["data"].update(id=f"lnk{i}", name=f"t3_lnk{i}", url=url, url_overridden_by_dest=url,
+                            domain="127.0.0.1", score=500, num_comments=0, title=f"Link post {i}",
+                            created_utc=base_time + 3600 * i,
+                            permalink=f"/r/LocalLLaMA/comments/lnk{i}/link_post_{i}/")
+        return post
+
+    posts = []
+    for i, page_id in enumerate(pages):
+        url = rr.server.add(f"/news/{i}.html", body=(corpus / f"extraction/html/{page_id}.html").read_bytes(),
+                            content_type="text/html; charset=utf-8")
+        posts.append(link_post(i, url))
+    outside = link_post(9, "https://example.org/news/outside.html")  # older than all, host not allowed
+    outside["data"]["created_utc"] = base_time - 3600
+    # Newest first, as hot lists them.
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body(list(reversed(posts)) + [outside]))
+    sub = SubredditSource(name="LocalLLaMA", listing="hot", limit=50, min_score=100, top_comments=0)
+    sources = sources_for(replay_server, sub)
+    capped = settings.model_copy(update={"max_articles_per_source": 2})
+
+    first = ingest_subreddit("LocalLLaMA", settings=capped, run_key="r1", sources=sources, engine=warehouse)
+    # The listing moves on: only one new post is listed now, the five have dropped off.
+    fresh_url = rr.server.add("/news/fresh.html", body=(corpus / f"extraction/html/{sorted(truth)[5]}.html")
+                              .read_bytes(), content_type="text/html; charset=utf-8")
+    fresh = link_post(7, fresh_url)
+    rr.serve("/r/LocalLLaMA/hot.json", rr.listing_body([fresh]))
+    runs = [first] + [ingest_subreddit("LocalLLaMA", settings=capped, run_key=f"r{n}", sources=sources,
+                                       engine=warehouse) for n in (2, 3, 4)]
+
+    assert [r["status"] for r in runs] == ["ok"] * 4, json.dumps(runs)
+    assert [r["articles"] for r in runs] == [2, 2, 2, 0]
+    assert [r["backlog"] for r in runs] == [3, 2, 0, 0]
+    assert runs[0]["failures_by_reason"].get("host_not_allowed") == 1
+    with warehouse.connect() as conn:
+        linked = dict(conn.execute(select(RedditPost.id, RedditPost.article_id)
+                                   .where(RedditPost.link_kind == "article")).all())
+        order = [r.id for r in conn.execute(
+            select(RedditPost.id).join(Article, Article.id == RedditPost.article_id).order_by(Article.id))]
+    assert linked.pop("lnk9") is None
+    assert all(linked.values()) and len(set(linked.values())) == 6
+    # Oldest first: run 1 took posts 0 and 1, run 2 posts 2 and 3, run 3 post 4 and the new post 7.
+    assert order == ["lnk0", "lnk1", "lnk2", "lnk3", "lnk4", "lnk7"]
+    assert all(replay_server.hits(f"/news/{i}.html") == 1 for i in range(5))
+    assert replay_server.hits("/news/fresh.html") == 1

@@ -133,18 +133,20 @@ def _keep(post: RedditPost, sub: SubredditSource) -> bool:
     return post.score is None or post.score >= sub.min_score
 
 
-def _store_link_articles(engine, posts: list[RedditPost], *, settings, source_id: int, run_key: str,
-                         failures: Counter) -> tuple[dict[str, int | None], int]:
-    """Link posts' pages through the shared article path (fetch, capture, extract, upsert)."""
-    allowed = []
-    for p in posts:
-        if settings.host_allowed(p.url):
-            allowed.append(p)
-        else:
-            failures["host_not_allowed"] += 1
-    allowed = allowed[: settings.max_articles_per_source]
+def _store_link_articles(engine, listed: list[RedditPost], *, settings, source_id: int, run_key: str,
+                         failures: Counter) -> tuple[int, int, int]:
+    """Link posts' pages through the shared article path (fetch, capture, extract, upsert).
+
+    The posts come from the warehouse's queue (:func:`~newsroom.warehouse.reddit.pending_link_posts`),
+    up to ``max_articles_per_source`` a run, oldest first: what this run's listing showed and
+    what earlier runs left past the cap, whether or not it is still listed. Returns posts
+    linked, new articles and the posts still waiting."""
+    failures["host_not_allowed"] += sum(1 for p in listed if not settings.host_allowed(p.url))
+    queue = reddit_store.pending_link_posts(engine, source_id, settings.max_articles_per_source,
+                                            allowed=settings.host_allowed)
+    allowed = queue.posts
     if not allowed:
-        return {}, 0
+        return 0, 0, queue.backlog
     cands = [ArticleCandidate(url=p.url, title=p.title, published_at=p.created_at, origin="reddit")
              for p in allowed]
     requests: list[RequestRecord] = []
@@ -158,7 +160,8 @@ def _store_link_articles(engine, posts: list[RedditPost], *, settings, source_id
                                 store=CaptureStore(settings.data_dir), source_id=source_id, run_id=run_key)
     reddit_store.record_requests(engine, run_key, source_id, requests)
     failures.update(stored.failures_by_reason)
-    return {p.id: stored.ids.get(p.url) for p in allowed}, stored.new_articles
+    linked = reddit_store.link_articles(engine, {p.id: stored.ids.get(p.url) for p in allowed})
+    return linked, stored.new_articles, queue.backlog
 
 
 def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCredentials | None = None,
@@ -170,13 +173,13 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
     ``posts``, ``new_posts``, ``snapshots``, ``threads``, ``comments``,
     ``articles`` (posts linked to an article this run), ``new_articles``,
     ``requests`` (to Reddit), ``deferred`` (threads left for the next run after a
-    rate limit), ``errors`` and ``failures_by_reason``, ``reason``.
+    rate limit), ``backlog`` (link posts past the per-run cap, taken by later runs), ``errors`` and ``failures_by_reason``, ``reason``.
     """
     now = now or utcnow()
     sources = sources or load_sources(settings.sources)
     counts: dict = {"subreddit": name, "status": "ok", "via": None, "posts": 0, "new_posts": 0, "snapshots": 0,
                     "threads": 0, "comments": 0, "articles": 0, "new_articles": 0, "requests": 0, "deferred": 0,
-                    "errors": 0, "failures_by_reason": {}, "reason": None}
+                    "backlog": 0, "errors": 0, "failures_by_reason": {}, "reason": None}
     try:
         sub = sources.reddit.subreddit(name)
     except KeyError:
@@ -250,14 +253,14 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
         # Articles: once per post (posts already linked are left alone).
         pending = reddit_store.unlinked_posts(engine, [p.id for p in kept])
         selfs = [p for p in kept if p.id in pending and p.link_kind == "self"]
-        links = [p for p in kept if p.id in pending and p.link_kind == "article" and sub.articles]
+        links = [p for p in kept if p.id in pending and p.link_kind == "article"]
         selves = reddit_store.store_self_post_articles(engine, selfs, source_id=source_id, now=now)
         counts["articles"] += selves.linked
         counts["new_articles"] += selves.new_articles
-        if links:
-            link_ids, new_links = _store_link_articles(engine, links, settings=settings, source_id=source_id,
-                                                       run_key=run_key, failures=failures)
-            counts["articles"] += reddit_store.link_articles(engine, link_ids)
+        if sub.articles:
+            linked, new_links, counts["backlog"] = _store_link_articles(
+                engine, links, settings=settings, source_id=source_id, run_key=run_key, failures=failures)
+            counts["articles"] += linked
             counts["new_articles"] += new_links
 
         counts["requests"] = client.requests

@@ -27,12 +27,12 @@ whether Reddit or a feed reached a page first does not decide what it says.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from newsroom.dedup.urls import canonicalize_url
 from newsroom.warehouse.articles import apply_metadata_rule, article_row, insert_articles
@@ -47,10 +47,10 @@ from newsroom.warehouse.schema.reddit import RedditSnapshot as SnapshotRow
 if TYPE_CHECKING:  # the records only; importing the package at run time would pull in its client
     from newsroom.reddit.parse import EngagementSnapshot, RedditComment, RedditPost
 
-__all__ = ["ListingStored", "RequestRecord", "SelfPostsStored", "ensure_subreddit_source", "link_articles",
+__all__ = ["ListingStored", "PendingLinkPosts", "RequestRecord", "SelfPostsStored", "ensure_subreddit_source", "link_articles",
            "record_requests", "record_subreddit_outcome", "self_post_article_row", "source_name",
-           "store_listing", "store_self_post_articles", "store_thread", "store_thread_comments",
-           "threads_to_read", "unlinked_posts", "upsert_comments", "upsert_posts", "upsert_snapshots"]
+           "pending_link_posts", "store_listing", "store_self_post_articles", "store_thread",
+           "store_thread_comments", "threads_to_read", "unlinked_posts", "upsert_comments", "upsert_posts", "upsert_snapshots"]
 
 
 def source_name(subreddit: str) -> str:
@@ -199,6 +199,45 @@ def unlinked_posts(engine: Engine, post_ids: Iterable[str]) -> set[str]:
         return set()
     with engine.connect() as conn:
         return set(conn.execute(select(PostRow.id).where(PostRow.id.in_(ids), PostRow.article_id.is_(None))).scalars())
+
+
+@dataclass(frozen=True)
+class PendingLinkPosts:
+    """The link posts one run turns into articles, and how many wait after it."""
+
+    posts: list[RedditPost]
+    backlog: int
+
+
+def pending_link_posts(engine: Engine, source_id: int, limit: int, *,
+                       allowed: Callable[[str], bool] = lambda url: True) -> PendingLinkPosts:
+    """Up to ``limit`` link posts of the subreddit's source without an article, oldest first.
+
+    Read from the warehouse, not from this run's listing: a post past the per-run cap in
+    one run is taken by a later one even after it has dropped out of the listing (a busy
+    subreddit pushes it off ``hot`` within hours). "Oldest" is the post's own time, else
+    when it was first seen; the id breaks ties, so which posts a capped run takes is the
+    same on every run and backend. Posts whose host is not ``allowed`` are passed over
+    (they never become articles and must not take the cap on every run); ``backlog``
+    counts the allowed ones left for later runs. A failed page still gets an article row
+    (with its reason), so a post leaves the queue once it has been tried.
+    """
+    from newsroom.reddit.parse import RedditPost
+
+    when = func.coalesce(PostRow.created_at, PostRow.first_seen_at)
+    query = (select(PostRow.id, PostRow.url)
+             .where(PostRow.source_id == source_id, PostRow.link_kind == "article", PostRow.article_id.is_(None),
+                    PostRow.url.is_not(None))
+             .order_by(when.asc(), PostRow.id.asc()))
+    with engine.connect() as conn:
+        waiting = [pid for pid, url in conn.execute(query) if allowed(url)]
+        take = waiting[: max(0, limit)]
+        rows = {r.id: r for r in conn.execute(select(PostRow.__table__).where(PostRow.id.in_(take)))} if take else {}
+    posts = [RedditPost(id=r.id, subreddit=r.subreddit, title=r.title, author=r.author, created_at=r.created_at,
+                        permalink=r.permalink, url=r.url, domain=r.domain, is_self=r.is_self, flair=r.flair,
+                        over_18=r.over_18, link_kind=r.link_kind)
+             for r in (rows[pid] for pid in take)]
+    return PendingLinkPosts(posts=posts, backlog=len(waiting) - len(take))
 
 
 def _link(conn: Connection, article_ids: Mapping[str, int | None]) -> int:
