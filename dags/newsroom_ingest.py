@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from newsroom_assets import ARTICLES as ARTICLES_ASSET
+from newsroom_failures import honest_failures
 
 # Reddit failures that retrying within the run cannot fix (see docs/reddit.md).
 REDDIT_PERMANENT = ("forbidden", "not_found", "banned", "html_not_json", "invalid_json", "oauth_failed",
@@ -96,23 +96,6 @@ def _ignore_backoff(ctx, try_number: int) -> bool:
     Airflow retry of this run (the backoff is meant for later runs, not this one; the
     server's Retry-After is honoured by not retrying, see ``_source_failed``)."""
     return _is_manual(ctx) or try_number > 1
-
-
-@contextmanager
-def _honest_failures():
-    """Turn the pipeline's exceptions into the task state they deserve: an error no retry
-    can fix (config error, unknown schema) fails at once without retries; a systemic one
-    (warehouse down, extraction pool broken) fails with one line, and Airflow retries."""
-    try:
-        yield
-    except Exception as exc:
-        from newsroom.pipeline.outcome import is_permanent, is_systemic
-
-        if is_permanent(exc):
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
-        if is_systemic(exc):
-            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
-        raise
 
 
 def _source_failed(exc, ti) -> BaseException:
@@ -206,7 +189,7 @@ def newsroom_ingest():
         from newsroom.warehouse import open_warehouse
 
         ctx = get_current_context()
-        with _honest_failures():
+        with honest_failures():
             settings = _settings()
             sources = load_sources(settings.sources)
             engine = open_warehouse(settings.resolved_warehouse_url)
@@ -237,7 +220,7 @@ def newsroom_ingest():
         ctx = get_current_context()
         ctx["feed_batch"] = batch_label(names)
         ti = ctx["ti"]
-        with _honest_failures():
+        with honest_failures():
             batch = ingest_feed_batch(names, settings=_settings(), run_id=_run_id(),
                                       force=bool((params or {}).get("force")),
                                       ignore_backoff=_ignore_backoff(ctx, ti.try_number), resume=ti.try_number > 1)
@@ -255,7 +238,7 @@ def newsroom_ingest():
 
         ctx = get_current_context()
         ctx["source_name"] = f"r/{name}"
-        with _honest_failures():
+        with honest_failures():
             result = run(name, settings=_settings(), run_key=_run_id(), credentials=_reddit_credentials())
         _raise_if_subreddit_failed(name, result)
         return result
@@ -271,7 +254,7 @@ def newsroom_ingest():
         _refuse_backfill(ctx)
         from newsroom.pipeline.process import process_new_articles
 
-        with _honest_failures():
+        with honest_failures():
             return process_new_articles(settings=_settings())
 
     @task(trigger_rule="all_done", outlets=[ARTICLES_ASSET])
@@ -288,7 +271,7 @@ def newsroom_ingest():
         ctx = get_current_context()
         _refuse_backfill(ctx)  # the run's colour says why, not a green run that did nothing
         settings = _settings()
-        with _honest_failures():
+        with honest_failures():
             sources = load_sources(settings.sources)
             engine = open_warehouse(settings.resolved_warehouse_url)
             summary = summarize_run(engine, dag_id=ctx["dag"].dag_id, run_id=ctx["run_id"],

@@ -6,12 +6,12 @@ counts and days, never bodies. Imports of the package happen inside tasks so the
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from newsroom_assets import ARTICLES as ARTICLES_ASSET
+from newsroom_failures import honest_failures
 
 DOC = """
 ### newsroom_reprocess
@@ -87,7 +87,7 @@ def newsroom_reprocess():
         params = params or {}
         since, until = _range(params)
         settings = get_settings()
-        with _honest_failures():
+        with honest_failures():
             engine = open_warehouse(settings.resolved_warehouse_url)
             counts = reprocess_range(engine, since, until, settings=settings,
                                      re_extract=bool(params.get("re_extract", True)),
@@ -122,23 +122,6 @@ def newsroom_reprocess():
             deferrable=False)
 
     regenerate_digests.expand(request=digest_requests(reprocess()))
-
-
-@contextmanager
-def _honest_failures():
-    """As in newsroom_ingest: an error no retry can fix (config error, unknown schema) fails at
-    once without retries; a systemic one (warehouse down, extraction pool broken) fails with
-    one line, and Airflow retries."""
-    try:
-        yield
-    except Exception as exc:
-        from newsroom.pipeline.outcome import is_permanent, is_systemic
-
-        if is_permanent(exc):
-            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from None
-        if is_systemic(exc):
-            raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
-        raise
 
 
 newsroom_reprocess()
