@@ -10,7 +10,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
-LOCAL = {"newsroom", "newsroom_hooks", "newsroom_assets", "newsroom_ui", "tests"}
+LOCAL = {"newsroom", "newsroom_hooks", "newsroom_assets", "newsroom_failures", "newsroom_ui", "tests"}
 TEST_TOOLS = {"pytest", "pytest-xdist", "hypothesis", "playwright"}
 
 
