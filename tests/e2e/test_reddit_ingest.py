@@ -406,6 +406,7 @@ def test_link_posts_past_the_cap_are_taken_by_later_runs_after_leaving_the_listi
     assert [r["articles"] for r in runs] == [2, 2, 2, 0]
     assert [r["backlog"] for r in runs] == [3, 2, 0, 0]
     assert runs[0]["failures_by_reason"].get("host_not_allowed") == 1
+    assert all("host_not_allowed" not in r["failures_by_reason"] for r in runs[1:])  # no zero counts
     with warehouse.connect() as conn:
         linked = dict(conn.execute(select(RedditPost.id, RedditPost.article_id)
                                    .where(RedditPost.link_kind == "article")).all())

@@ -141,7 +141,9 @@ def _store_link_articles(engine, listed: list[RedditPost], *, settings, source_i
     up to ``max_articles_per_source`` a run, oldest first: what this run's listing showed and
     what earlier runs left past the cap, whether or not it is still listed. Returns posts
     linked, new articles and the posts still waiting."""
-    failures["host_not_allowed"] += sum(1 for p in listed if not settings.host_allowed(p.url))
+    refused = sum(1 for p in listed if not settings.host_allowed(p.url))
+    if refused:  # counted in the run that lists them (no zero entries in failures_by_reason)
+        failures["host_not_allowed"] += refused
     queue = reddit_store.pending_link_posts(engine, source_id, settings.max_articles_per_source,
                                             allowed=settings.host_allowed)
     allowed = queue.posts
@@ -173,7 +175,8 @@ def ingest_subreddit(name: str, *, settings, run_key: str, credentials: RedditCr
     ``posts``, ``new_posts``, ``snapshots``, ``threads``, ``comments``,
     ``articles`` (posts linked to an article this run), ``new_articles``,
     ``requests`` (to Reddit), ``deferred`` (threads left for the next run after a
-    rate limit), ``backlog`` (link posts past the per-run cap, taken by later runs), ``errors`` and ``failures_by_reason``, ``reason``.
+    rate limit), ``backlog`` (link posts past the per-run cap, taken by later runs),
+    ``errors`` and ``failures_by_reason``, ``reason``.
     """
     now = now or utcnow()
     sources = sources or load_sources(settings.sources)
